@@ -1,0 +1,49 @@
+# StudyIn: `make run` to use it, `make test` to check it. Both need only Python 3.11+ and a C compiler.
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test stop lint format migrate demo bench
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(BIN)/python manage.py seed_demo --first-run
+
+# Web server, Celery worker and beat in the foreground; Ctrl-C stops all three. The embedded
+# PostgreSQL and Redis keep running for the next start (`make stop` stops them).
+run: demo
+	@echo ""
+	@echo "  StudyIn is starting at http://$(HOST):$(PORT)/"
+	@echo "  Demo login: demo@studyin.app / studyin-demo   (admin: staff@studyin.app / studyin-staff)"
+	@echo ""
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/celery -A studyin worker --loglevel=INFO --concurrency=2 & \
+	$(BIN)/celery -A studyin beat --loglevel=INFO & \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(BIN)/python -m pytest
+
+stop:
+	@test -x $(BIN)/python && $(BIN)/python manage.py embedded stop || echo "nothing to stop"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .

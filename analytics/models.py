@@ -1,0 +1,114 @@
+"""Analytics tables, range-partitioned by month on created_at (migration 0001 creates them with
+RunSQL; `manage.py partitions` keeps partitions ahead and retires old ones).
+
+Rows outlive their user anonymised: user_id is set NULL and the personal JSON emptied (a trigger
+does the emptying, so no path can forget it).
+
+The admin cannot show models with a composite primary key, so each table has a second,
+read-only model (`*Row`) that names `id` alone as its key; ids are random UUIDs.
+"""
+
+import uuid
+
+from django.db import models
+
+from practice.models import SessionType
+from studyin.models import created_at_field, owner_field
+
+
+def _user():
+    return owner_field("+", null=True, blank=True, on_delete=models.SET_NULL)
+
+
+class StudySessionFields(models.Model):
+    user = _user()
+    session_type = models.CharField(max_length=10, choices=SessionType.choices)
+    duration_seconds = models.IntegerField()
+    questions_answered = models.IntegerField(default=0)
+    xp_earned = models.IntegerField(default=0)
+    activity_data = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    created_at = created_at_field()
+
+    class Meta:
+        abstract = True
+
+
+class PerformanceMetricFields(models.Model):
+    user = _user()
+    metric_date = models.DateField()
+    topic = models.CharField(max_length=255, null=True, blank=True)
+    questions_attempted = models.IntegerField(default=0)
+    accuracy_rate = models.FloatField(null=True, blank=True)
+    avg_time_per_question = models.FloatField(null=True, blank=True)
+    xp_earned = models.IntegerField(default=0)
+    detailed_metrics = models.JSONField(default=dict, blank=True)
+    created_at = created_at_field()
+
+    class Meta:
+        abstract = True
+
+
+class RetentionAnalyticFields(models.Model):
+    user = _user()
+    retention_date = models.DateField()
+    cards_reviewed = models.IntegerField(default=0)
+    cards_correct = models.IntegerField(default=0)
+    retention_rate = models.FloatField(null=True, blank=True)
+    topic_breakdown = models.JSONField(default=dict, blank=True)
+    created_at = created_at_field()
+
+    class Meta:
+        abstract = True
+
+
+class StudySession(StudySessionFields):
+    pk = models.CompositePrimaryKey("id", "created_at")
+    id = models.UUIDField(default=uuid.uuid4, editable=False)
+
+    class Meta:
+        db_table = "study_sessions"
+
+
+class PerformanceMetric(PerformanceMetricFields):
+    pk = models.CompositePrimaryKey("id", "created_at")
+    id = models.UUIDField(default=uuid.uuid4, editable=False)
+
+    class Meta:
+        db_table = "performance_metrics"
+
+
+class RetentionAnalytic(RetentionAnalyticFields):
+    pk = models.CompositePrimaryKey("id", "created_at")
+    id = models.UUIDField(default=uuid.uuid4, editable=False)
+
+    class Meta:
+        db_table = "retention_analytics"
+
+
+class StudySessionRow(StudySessionFields):
+    id = models.UUIDField(primary_key=True)
+
+    class Meta:
+        managed = False
+        db_table = "study_sessions"
+        verbose_name = "study session"
+
+
+class PerformanceMetricRow(PerformanceMetricFields):
+    id = models.UUIDField(primary_key=True)
+
+    class Meta:
+        managed = False
+        db_table = "performance_metrics"
+        verbose_name = "performance metric"
+
+
+class RetentionAnalyticRow(RetentionAnalyticFields):
+    id = models.UUIDField(primary_key=True)
+
+    class Meta:
+        managed = False
+        db_table = "retention_analytics"
+        verbose_name = "retention analytic"

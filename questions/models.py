@@ -1,0 +1,147 @@
+from django.db import models
+from django.db.models import F, Func, Q
+from django.db.models.lookups import GreaterThanOrEqual, LessThan
+
+from studyin.models import UUIDModel, choices_check, created_at_field, owner_field
+
+
+class Difficulty(models.TextChoices):
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+    NBME = "nbme", "NBME"
+
+
+def _option_count():
+    return Func(F("options"), function="jsonb_array_length", output_field=models.IntegerField())
+
+
+class Question(UUIDModel):
+    # Answered questions outlive their material (their history stays), hence SET NULL.
+    material = models.ForeignKey(
+        "materials.Material", null=True, blank=True, on_delete=models.SET_NULL, related_name="questions",
+        db_index=False,
+    )
+
+    vignette = models.TextField()
+    options = models.JSONField()  # array of option strings
+    correct_index = models.IntegerField()
+    explanation = models.TextField()
+
+    topic = models.CharField(max_length=255)
+    subtopic = models.CharField(max_length=255, null=True, blank=True)
+    difficulty = models.CharField(max_length=10, choices=Difficulty.choices)
+    quality_score = models.FloatField(default=0.0, db_default=0.0)
+
+    is_verified = models.BooleanField(default=False, db_default=False)
+    is_flagged = models.BooleanField(default=False, db_default=False)
+
+    times_answered = models.IntegerField(default=0, db_default=0)
+    times_correct = models.IntegerField(default=0, db_default=0)
+
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = created_at_field()
+
+    class Meta:
+        db_table = "questions"
+        constraints = [
+            # The seed checks correct_index >= 0; it must also point at an existing option.
+            models.CheckConstraint(
+                condition=Q(correct_index__gte=0) & LessThan(F("correct_index"), _option_count()),
+                name="valid_correct_index",
+            ),
+            models.CheckConstraint(condition=Q(times_correct__lte=F("times_answered")), name="valid_stats"),
+            models.CheckConstraint(condition=GreaterThanOrEqual(_option_count(), 2), name="valid_options"),
+            models.CheckConstraint(
+                condition=Q(quality_score__gte=0, quality_score__lte=1), name="questions_quality_score_check"
+            ),
+            choices_check("questions", "difficulty", Difficulty),
+        ]
+        # idx_questions_topic is left out: idx_questions_topic_difficulty starts with topic.
+        # idx_questions_vignette_search (full text) is in migration 0002.
+        indexes = [
+            models.Index(fields=["material"], name="idx_questions_material_id", condition=Q(material__isnull=False)),
+            models.Index(fields=["difficulty"], name="idx_questions_difficulty"),
+            models.Index(fields=["is_verified"], name="idx_questions_verified", condition=Q(is_verified=True)),
+            models.Index(fields=["is_flagged"], name="idx_questions_flagged", condition=Q(is_flagged=True)),
+            models.Index(F("quality_score").desc(), name="idx_questions_quality", condition=Q(quality_score__gt=0.7)),
+            models.Index(fields=["topic", "difficulty"], name="idx_questions_topic_difficulty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.vignette[:80]
+
+
+class QuestionOption(UUIDModel):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="option_rows", db_index=False)
+    option_index = models.IntegerField()
+    option_text = models.TextField()
+    rationale = models.TextField(null=True, blank=True)
+    created_at = created_at_field()
+
+    class Meta:
+        db_table = "question_options"
+        ordering = ["option_index"]
+        constraints = [
+            # idx_options_question_id is left out: unique_question_option starts with question_id.
+            models.UniqueConstraint(fields=["question", "option_index"], name="unique_question_option"),
+            models.CheckConstraint(condition=Q(option_index__gte=0), name="positive_option_index"),
+        ]
+
+
+class QuestionExplanation(UUIDModel):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="explanations", db_index=False)
+    correct_explanation = models.TextField()
+    incorrect_explanations = models.JSONField(default=dict, blank=True)  # keyed by option index
+    pathophysiology = models.TextField(null=True, blank=True)
+    clinical_relevance = models.TextField(null=True, blank=True)
+    references = models.JSONField(default=list, blank=True)  # a reserved word in SQL: quote it in raw SQL
+    created_at = created_at_field()
+
+    class Meta:
+        db_table = "question_explanations"
+        constraints = [
+            # idx_explanations_question_id is left out: unique_question_explanation covers it.
+            models.UniqueConstraint(fields=["question"], name="unique_question_explanation"),
+        ]
+
+
+class AttemptType(models.TextChoices):
+    PRACTICE = "practice"
+    REVIEW = "review"
+    TEST = "test"
+
+
+class UserQuestionAttempt(UUIDModel):
+    user = owner_field("question_attempts")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="attempts", db_index=False)
+
+    selected_index = models.IntegerField()
+    is_correct = models.BooleanField()
+    confidence_rating = models.IntegerField(null=True, blank=True)
+    time_taken_seconds = models.IntegerField()
+
+    attempt_type = models.CharField(max_length=10, choices=AttemptType.choices)
+    session_id = models.UUIDField(null=True, blank=True)  # a practice_sessions or study_sessions id
+
+    answered_at = models.DateTimeField(auto_now_add=True, db_default=models.functions.Now())
+
+    class Meta:
+        db_table = "user_question_attempts"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(confidence_rating__gte=1, confidence_rating__lte=5),
+                name="user_question_attempts_confidence_rating_check",
+            ),
+            models.CheckConstraint(
+                condition=Q(time_taken_seconds__gte=0), name="user_question_attempts_time_taken_seconds_check"
+            ),
+            choices_check("user_question_attempts", "attempt_type", AttemptType),
+        ]
+        # idx_attempts_user_id is left out: idx_attempts_user_question starts with user_id.
+        indexes = [
+            models.Index(fields=["question"], name="idx_attempts_question_id"),
+            models.Index(fields=["session_id"], name="idx_attempts_session_id", condition=Q(session_id__isnull=False)),
+            models.Index(F("answered_at").desc(), name="idx_attempts_answered_at"),
+            models.Index("user", "question", F("answered_at").desc(), name="idx_attempts_user_question"),
+        ]

@@ -1,0 +1,70 @@
+"""Row-level security context (DESIGN.md "Row-level security").
+
+Policies read `app.current_user_id` (seed 003) and `app.role`. Both are set with
+`set_config(..., true)`: they last until the end of the current transaction, so they can never
+leak into the next request on a reused connection, and they hold behind PgBouncer in
+transaction mode. Roles: "" (a student, or nobody), "staff" (the admin), "system" (workers and
+operator commands).
+"""
+
+from contextlib import contextmanager
+
+from django.db import connection, transaction
+from django.urls import reverse
+
+ROLE_NONE = ""
+ROLE_STAFF = "staff"
+ROLE_SYSTEM = "system"
+
+
+def rls_set(*, user_id=None, role: str = ROLE_NONE) -> None:
+    """Set the context for the rest of the current transaction."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("rls_set() outside a transaction would be lost at once; use rls_context().")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('app.current_user_id', %s, true), set_config('app.role', %s, true)",
+            [str(user_id) if user_id else "", role],
+        )
+
+
+@contextmanager
+def rls_context(*, user_id=None, role: str = ROLE_NONE):
+    """Run a block in a transaction with the given context, restoring the outer one after."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('app.current_user_id', true), current_setting('app.role', true)"
+            )
+            outer_user, outer_role = cursor.fetchone()
+        rls_set(user_id=user_id, role=role)
+        yield
+        # On an exception the savepoint's rollback restores the outer context by itself.
+        rls_set(user_id=outer_user, role=outer_role or ROLE_NONE)
+
+
+class RowLevelSecurityMiddleware:
+    """One transaction per request, opened with the request's row-level security context.
+
+    Like ATOMIC_REQUESTS, but it also covers middleware, and the context is set as the
+    transaction's first statement. Staff get the "staff" role only inside the admin; on the
+    student pages they see their own rows like everyone else.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        role = ROLE_NONE
+        if user.is_authenticated and user.is_staff and request.path.startswith(reverse("admin:index")):
+            role = ROLE_STAFF
+        with transaction.atomic():
+            rls_set(user_id=user.pk if user.is_authenticated else None, role=role)
+            response = self.get_response(request)
+            if response.status_code >= 500:
+                transaction.set_rollback(True)
+        return response
+
+    def process_exception(self, request, exception):
+        transaction.set_rollback(True)
