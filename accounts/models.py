@@ -150,7 +150,12 @@ class RefreshToken(UUIDModel):
     token_hash = models.CharField(max_length=64)
     family_id = models.UUIDField(default=uuid.uuid4)
     replaces = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, db_column="replaces", db_index=False,
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_column="replaces",
+        db_index=False,
         related_name="+",
     )
     is_revoked = models.BooleanField(default=False, db_default=False)

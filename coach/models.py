@@ -78,7 +78,9 @@ class LearningPath(UUIDModel):
     total_milestones = models.IntegerField(default=0, db_default=0)
     completed_milestones = models.IntegerField(default=0, db_default=0)
     status = models.CharField(
-        max_length=10, choices=LearningPathStatus.choices, default=LearningPathStatus.ACTIVE,
+        max_length=10,
+        choices=LearningPathStatus.choices,
+        default=LearningPathStatus.ACTIVE,
         db_default=LearningPathStatus.ACTIVE,
     )
     created_at = created_at_field()
@@ -104,9 +106,7 @@ class LearningPath(UUIDModel):
 
 
 class LearningPathMilestone(UUIDModel):
-    learning_path = models.ForeignKey(
-        LearningPath, on_delete=models.CASCADE, related_name="milestones", db_index=False
-    )
+    learning_path = models.ForeignKey(LearningPath, on_delete=models.CASCADE, related_name="milestones", db_index=False)
     topic = models.CharField(max_length=255)
     milestone_order = models.IntegerField()
     prerequisites = models.JSONField(default=list, blank=True)  # prerequisite milestone ids

@@ -30,7 +30,9 @@ class Achievement(UUIDModel):
     xp_reward = models.IntegerField(default=0, db_default=0)
     unlock_conditions = models.JSONField()
     rarity = models.CharField(
-        max_length=20, choices=AchievementRarity.choices, default=AchievementRarity.COMMON,
+        max_length=20,
+        choices=AchievementRarity.choices,
+        default=AchievementRarity.COMMON,
         db_default=AchievementRarity.COMMON,
     )
     is_active = models.BooleanField(default=True, db_default=True)
@@ -118,6 +120,8 @@ class UserStreak(UUIDModel):
             # idx_streaks_user_id and idx_streaks_user_date are left out: unique_user_streak_date
             # is (user_id, streak_date), and a btree scans backwards as well as forwards.
             models.UniqueConstraint(fields=["user", "streak_date"], name="unique_user_streak_date"),
-            models.CheckConstraint(condition=non_negative("questions_answered", "study_minutes"), name="positive_counts"),
+            models.CheckConstraint(
+                condition=non_negative("questions_answered", "study_minutes"), name="positive_counts"
+            ),
         ]
         indexes = [models.Index(F("streak_date").desc(), name="idx_streaks_date")]

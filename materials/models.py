@@ -29,7 +29,9 @@ class Material(UUIDModel):
     tags = models.JSONField(default=list, blank=True)
 
     processing_status = models.CharField(
-        max_length=20, choices=ProcessingStatus.choices, default=ProcessingStatus.PENDING,
+        max_length=20,
+        choices=ProcessingStatus.choices,
+        default=ProcessingStatus.PENDING,
         db_default=ProcessingStatus.PENDING,
     )
     processing_error = models.TextField(null=True, blank=True)
@@ -52,7 +54,8 @@ class Material(UUIDModel):
         indexes = [
             models.Index(fields=["user"], name="idx_materials_user_id"),
             models.Index(
-                fields=["processing_status"], name="idx_materials_status",
+                fields=["processing_status"],
+                name="idx_materials_status",
                 condition=~Q(processing_status=ProcessingStatus.COMPLETED),
             ),
             models.Index(fields=["topic"], name="idx_materials_topic", condition=Q(topic__isnull=False)),
@@ -89,7 +92,10 @@ class MaterialChunk(UUIDModel):
             models.Index(fields=["material"], name="idx_chunks_material_id"),
             models.Index(fields=["page_number"], name="idx_chunks_page_number", condition=Q(page_number__isnull=False)),
             HnswIndex(
-                name="idx_chunks_embedding", fields=["embedding"], m=16, ef_construction=64,
+                name="idx_chunks_embedding",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
                 opclasses=["vector_cosine_ops"],
             ),
         ]
@@ -137,7 +143,9 @@ class MaterialProcessingJob(UUIDModel):
         indexes = [
             models.Index(fields=["material"], name="idx_jobs_material_id"),
             models.Index(
-                fields=["status"], name="idx_jobs_status", condition=Q(status__in=[JobStatus.PENDING, JobStatus.RUNNING])
+                fields=["status"],
+                name="idx_jobs_status",
+                condition=Q(status__in=[JobStatus.PENDING, JobStatus.RUNNING]),
             ),
             models.Index(fields=["job_type"], name="idx_jobs_type"),
         ]
@@ -157,7 +165,9 @@ class MaterialTag(UUIDModel):
         constraints = [
             # idx_tags_material_id is left out: unique_material_tag starts with material_id.
             models.UniqueConstraint(fields=["material", "tag"], name="unique_material_tag"),
-            models.CheckConstraint(condition=Q(confidence__gte=0, confidence__lte=1), name="material_tags_confidence_check"),
+            models.CheckConstraint(
+                condition=Q(confidence__gte=0, confidence__lte=1), name="material_tags_confidence_check"
+            ),
         ]
         indexes = [
             models.Index(fields=["tag"], name="idx_tags_tag"),

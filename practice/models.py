@@ -46,7 +46,8 @@ class PracticeSession(UUIDModel):
         indexes = [
             models.Index(fields=["user"], name="idx_sessions_user_id"),
             models.Index(
-                fields=["status"], name="idx_sessions_status",
+                fields=["status"],
+                name="idx_sessions_status",
                 condition=Q(status__in=[SessionStatus.ACTIVE, SessionStatus.PAUSED]),
             ),
             models.Index(F("started_at").desc(), name="idx_sessions_started_at"),

@@ -8,7 +8,10 @@ from studyin.models import UUIDModel, choices_check, created_at_field, owner_fie
 def _ratio(part: str, whole: str, scale: float = 1.0):
     """`part / whole` as float (times scale), 0 when whole is 0: the seed's generated columns."""
     return Case(
-        When(**{f"{whole}__gt": 0}, then=Cast(part, models.FloatField()) / Cast(whole, models.FloatField()) * Value(scale)),
+        When(
+            **{f"{whole}__gt": 0},
+            then=Cast(part, models.FloatField()) / Cast(whole, models.FloatField()) * Value(scale),
+        ),
         default=Value(0.0),
         output_field=models.FloatField(),
     )
@@ -60,10 +63,13 @@ class MasteryLevel(UUIDModel):
     questions_correct = models.IntegerField(default=0, db_default=0)
     mastery_percentage = models.GeneratedField(
         expression=_ratio("questions_correct", "questions_answered", 100.0),
-        output_field=models.FloatField(), db_persist=True,
+        output_field=models.FloatField(),
+        db_persist=True,
     )
     proficiency_level = models.CharField(
-        max_length=20, choices=ProficiencyLevel.choices, default=ProficiencyLevel.NOVICE,
+        max_length=20,
+        choices=ProficiencyLevel.choices,
+        default=ProficiencyLevel.NOVICE,
         db_default=ProficiencyLevel.NOVICE,
     )
     last_updated = models.DateTimeField(auto_now=True, db_default=Now())

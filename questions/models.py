@@ -19,7 +19,11 @@ def _option_count():
 class Question(UUIDModel):
     # Answered questions outlive their material (their history stays), hence SET NULL.
     material = models.ForeignKey(
-        "materials.Material", null=True, blank=True, on_delete=models.SET_NULL, related_name="questions",
+        "materials.Material",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="questions",
         db_index=False,
     )
 

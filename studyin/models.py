@@ -26,9 +26,7 @@ def owner_field(related_name: str, **kwargs) -> models.ForeignKey:
     """`user_id` of a user-owned row. No automatic index: each table declares the seed's index
     (or a unique constraint) that starts with user_id, and a second one would be redundant."""
     kwargs.setdefault("on_delete", models.CASCADE)
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL, related_name=related_name, db_index=False, **kwargs
-    )
+    return models.ForeignKey(settings.AUTH_USER_MODEL, related_name=related_name, db_index=False, **kwargs)
 
 
 def choices_check(table: str, field: str, choices: type[models.TextChoices]) -> models.CheckConstraint:

@@ -33,9 +33,7 @@ def rls_context(*, user_id=None, role: str = ROLE_NONE):
     """Run a block in a transaction with the given context, restoring the outer one after."""
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT current_setting('app.current_user_id', true), current_setting('app.role', true)"
-            )
+            cursor.execute("SELECT current_setting('app.current_user_id', true), current_setting('app.role', true)")
             outer_user, outer_role = cursor.fetchone()
         rls_set(user_id=user_id, role=role)
         yield

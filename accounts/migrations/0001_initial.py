@@ -11,171 +11,325 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('id', models.UUIDField(db_default=django.contrib.postgres.functions.RandomUUID(), default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('email', models.EmailField(max_length=255)),
-                ('password', models.CharField(db_column='hashed_password', max_length=255)),
-                ('name', models.CharField(max_length=255)),
-                ('avatar_url', models.URLField(blank=True, max_length=500, null=True)),
-                ('xp', models.IntegerField(db_default=0, default=0)),
-                ('level', models.IntegerField(db_default=1, default=1)),
-                ('current_streak', models.IntegerField(db_default=0, default=0)),
-                ('max_streak', models.IntegerField(db_default=0, default=0)),
-                ('last_study_date', models.DateTimeField(blank=True, null=True)),
-                ('daily_goal_minutes', models.IntegerField(db_default=30, default=30)),
-                ('notifications_enabled', models.BooleanField(db_default=True, default=True)),
-                ('is_active', models.BooleanField(db_default=True, default=True)),
-                ('is_verified', models.BooleanField(db_default=False, default=False)),
-                ('is_staff', models.BooleanField(db_default=False, default=False)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_default=django.db.models.functions.datetime.Now())),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "id",
+                    models.UUIDField(
+                        db_default=django.contrib.postgres.functions.RandomUUID(),
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("email", models.EmailField(max_length=255)),
+                ("password", models.CharField(db_column="hashed_password", max_length=255)),
+                ("name", models.CharField(max_length=255)),
+                ("avatar_url", models.URLField(blank=True, max_length=500, null=True)),
+                ("xp", models.IntegerField(db_default=0, default=0)),
+                ("level", models.IntegerField(db_default=1, default=1)),
+                ("current_streak", models.IntegerField(db_default=0, default=0)),
+                ("max_streak", models.IntegerField(db_default=0, default=0)),
+                ("last_study_date", models.DateTimeField(blank=True, null=True)),
+                ("daily_goal_minutes", models.IntegerField(db_default=30, default=30)),
+                ("notifications_enabled", models.BooleanField(db_default=True, default=True)),
+                ("is_active", models.BooleanField(db_default=True, default=True)),
+                ("is_verified", models.BooleanField(db_default=False, default=False)),
+                ("is_staff", models.BooleanField(db_default=False, default=False)),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_default=django.db.models.functions.datetime.Now(),
+                        default=django.utils.timezone.now,
+                        editable=False,
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(auto_now=True, db_default=django.db.models.functions.datetime.Now()),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'users',
+                "db_table": "users",
             },
             managers=[
-                ('objects', accounts.models.UserManager()),
+                ("objects", accounts.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='EmailVerificationToken',
+            name="EmailVerificationToken",
             fields=[
-                ('id', models.UUIDField(db_default=django.contrib.postgres.functions.RandomUUID(), default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('token_hash', models.CharField(max_length=64)),
-                ('is_used', models.BooleanField(db_default=False, default=False)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
-                ('expires_at', models.DateTimeField()),
-                ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='email_verification_tokens', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        db_default=django.contrib.postgres.functions.RandomUUID(),
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("token_hash", models.CharField(max_length=64)),
+                ("is_used", models.BooleanField(db_default=False, default=False)),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_default=django.db.models.functions.datetime.Now(),
+                        default=django.utils.timezone.now,
+                        editable=False,
+                    ),
+                ),
+                ("expires_at", models.DateTimeField()),
+                (
+                    "user",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="email_verification_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'db_table': 'email_verification_tokens',
+                "db_table": "email_verification_tokens",
             },
         ),
         migrations.CreateModel(
-            name='PasswordResetToken',
+            name="PasswordResetToken",
             fields=[
-                ('id', models.UUIDField(db_default=django.contrib.postgres.functions.RandomUUID(), default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('token_hash', models.CharField(max_length=64)),
-                ('is_used', models.BooleanField(db_default=False, default=False)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
-                ('expires_at', models.DateTimeField()),
-                ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='password_reset_tokens', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        db_default=django.contrib.postgres.functions.RandomUUID(),
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("token_hash", models.CharField(max_length=64)),
+                ("is_used", models.BooleanField(db_default=False, default=False)),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_default=django.db.models.functions.datetime.Now(),
+                        default=django.utils.timezone.now,
+                        editable=False,
+                    ),
+                ),
+                ("expires_at", models.DateTimeField()),
+                (
+                    "user",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="password_reset_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'db_table': 'password_reset_tokens',
+                "db_table": "password_reset_tokens",
             },
         ),
         migrations.CreateModel(
-            name='RefreshToken',
+            name="RefreshToken",
             fields=[
-                ('id', models.UUIDField(db_default=django.contrib.postgres.functions.RandomUUID(), default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('token_hash', models.CharField(max_length=64)),
-                ('family_id', models.UUIDField(default=uuid.uuid4)),
-                ('is_revoked', models.BooleanField(db_default=False, default=False)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
-                ('expires_at', models.DateTimeField()),
-                ('replaces', models.ForeignKey(blank=True, db_column='replaces', db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.refreshtoken')),
-                ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='refresh_tokens', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        db_default=django.contrib.postgres.functions.RandomUUID(),
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("token_hash", models.CharField(max_length=64)),
+                ("family_id", models.UUIDField(default=uuid.uuid4)),
+                ("is_revoked", models.BooleanField(db_default=False, default=False)),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_default=django.db.models.functions.datetime.Now(),
+                        default=django.utils.timezone.now,
+                        editable=False,
+                    ),
+                ),
+                ("expires_at", models.DateTimeField()),
+                (
+                    "replaces",
+                    models.ForeignKey(
+                        blank=True,
+                        db_column="replaces",
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.refreshtoken",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="refresh_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'db_table': 'refresh_tokens',
+                "db_table": "refresh_tokens",
             },
         ),
         migrations.AddIndex(
-            model_name='user',
-            index=models.Index(condition=models.Q(('is_active', True)), fields=['is_active'], name='idx_users_active'),
+            model_name="user",
+            index=models.Index(condition=models.Q(("is_active", True)), fields=["is_active"], name="idx_users_active"),
         ),
         migrations.AddIndex(
-            model_name='user',
-            index=models.Index(condition=models.Q(('is_verified', True)), fields=['is_verified'], name='idx_users_verified'),
+            model_name="user",
+            index=models.Index(
+                condition=models.Q(("is_verified", True)), fields=["is_verified"], name="idx_users_verified"
+            ),
         ),
         migrations.AddIndex(
-            model_name='user',
-            index=models.Index(models.OrderBy(models.F('last_study_date'), descending=True), condition=models.Q(('last_study_date__isnull', False)), name='idx_users_last_study'),
+            model_name="user",
+            index=models.Index(
+                models.OrderBy(models.F("last_study_date"), descending=True),
+                condition=models.Q(("last_study_date__isnull", False)),
+                name="idx_users_last_study",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.UniqueConstraint(fields=('email',), name='users_email_key'),
+            model_name="user",
+            constraint=models.UniqueConstraint(fields=("email",), name="users_email_key"),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(('email__iregex', '^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$')), name='valid_email'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("email__iregex", "^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$")),
+                name="valid_email",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(('xp__gte', 0)), name='positive_xp'),
+            model_name="user",
+            constraint=models.CheckConstraint(condition=models.Q(("xp__gte", 0)), name="positive_xp"),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(('level__gte', 1)), name='positive_level'),
+            model_name="user",
+            constraint=models.CheckConstraint(condition=models.Q(("level__gte", 1)), name="positive_level"),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(('daily_goal_minutes__gt', 0), ('daily_goal_minutes__lte', 480)), name='valid_daily_goal'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("daily_goal_minutes__gt", 0), ("daily_goal_minutes__lte", 480)),
+                name="valid_daily_goal",
+            ),
         ),
         migrations.AddIndex(
-            model_name='emailverificationtoken',
-            index=models.Index(fields=['user'], name='idx_email_verification_user_id'),
+            model_name="emailverificationtoken",
+            index=models.Index(fields=["user"], name="idx_email_verification_user_id"),
         ),
         migrations.AddIndex(
-            model_name='emailverificationtoken',
-            index=models.Index(condition=models.Q(('is_used', False)), fields=['expires_at'], name='idx_email_verification_expires'),
+            model_name="emailverificationtoken",
+            index=models.Index(
+                condition=models.Q(("is_used", False)), fields=["expires_at"], name="idx_email_verification_expires"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='emailverificationtoken',
-            constraint=models.UniqueConstraint(fields=('token_hash',), name='email_verification_tokens_token_hash_key'),
+            model_name="emailverificationtoken",
+            constraint=models.UniqueConstraint(fields=("token_hash",), name="email_verification_tokens_token_hash_key"),
         ),
         migrations.AddConstraint(
-            model_name='emailverificationtoken',
-            constraint=models.CheckConstraint(condition=models.Q(('expires_at__gt', models.F('created_at'))), name='valid_expiration'),
+            model_name="emailverificationtoken",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("expires_at__gt", models.F("created_at"))), name="valid_expiration"
+            ),
         ),
         migrations.AddIndex(
-            model_name='passwordresettoken',
-            index=models.Index(fields=['user'], name='idx_password_reset_user_id'),
+            model_name="passwordresettoken",
+            index=models.Index(fields=["user"], name="idx_password_reset_user_id"),
         ),
         migrations.AddIndex(
-            model_name='passwordresettoken',
-            index=models.Index(condition=models.Q(('is_used', False)), fields=['expires_at'], name='idx_password_reset_expires'),
+            model_name="passwordresettoken",
+            index=models.Index(
+                condition=models.Q(("is_used", False)), fields=["expires_at"], name="idx_password_reset_expires"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='passwordresettoken',
-            constraint=models.UniqueConstraint(fields=('token_hash',), name='password_reset_tokens_token_hash_key'),
+            model_name="passwordresettoken",
+            constraint=models.UniqueConstraint(fields=("token_hash",), name="password_reset_tokens_token_hash_key"),
         ),
         migrations.AddConstraint(
-            model_name='passwordresettoken',
-            constraint=models.CheckConstraint(condition=models.Q(('expires_at__gt', models.F('created_at'))), name='valid_expiration'),
+            model_name="passwordresettoken",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("expires_at__gt", models.F("created_at"))), name="valid_expiration"
+            ),
         ),
         migrations.AddIndex(
-            model_name='refreshtoken',
-            index=models.Index(fields=['user'], name='idx_refresh_tokens_user_id'),
+            model_name="refreshtoken",
+            index=models.Index(fields=["user"], name="idx_refresh_tokens_user_id"),
         ),
         migrations.AddIndex(
-            model_name='refreshtoken',
-            index=models.Index(condition=models.Q(('is_revoked', False)), fields=['family_id'], name='idx_refresh_tokens_family_id'),
+            model_name="refreshtoken",
+            index=models.Index(
+                condition=models.Q(("is_revoked", False)), fields=["family_id"], name="idx_refresh_tokens_family_id"
+            ),
         ),
         migrations.AddIndex(
-            model_name='refreshtoken',
-            index=models.Index(condition=models.Q(('is_revoked', False)), fields=['expires_at'], name='idx_refresh_tokens_expires_at'),
+            model_name="refreshtoken",
+            index=models.Index(
+                condition=models.Q(("is_revoked", False)), fields=["expires_at"], name="idx_refresh_tokens_expires_at"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='refreshtoken',
-            constraint=models.UniqueConstraint(fields=('token_hash',), name='refresh_tokens_token_hash_key'),
+            model_name="refreshtoken",
+            constraint=models.UniqueConstraint(fields=("token_hash",), name="refresh_tokens_token_hash_key"),
         ),
         migrations.AddConstraint(
-            model_name='refreshtoken',
-            constraint=models.CheckConstraint(condition=models.Q(('expires_at__gt', models.F('created_at'))), name='valid_expiration'),
+            model_name="refreshtoken",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("expires_at__gt", models.F("created_at"))), name="valid_expiration"
+            ),
         ),
     ]

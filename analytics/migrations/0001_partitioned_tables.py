@@ -15,9 +15,7 @@ from django.db import migrations, models
 
 
 SESSION_TYPES = "'timed', 'tutor', 'review', 'test'"
-USER_FK = (
-    "uuid NULL REFERENCES users (id) ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED"
-)
+USER_FK = "uuid NULL REFERENCES users (id) ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED"
 
 CREATE_SQL = f"""
 CREATE TABLE study_sessions (

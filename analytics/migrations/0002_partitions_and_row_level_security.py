@@ -69,10 +69,7 @@ class Migration(migrations.Migration):
     dependencies = [("analytics", "0001_partitioned_tables"), ("accounts", "0002_row_level_security")]
 
     operations = [
-        *[
-            migrations.RunSQL(owner_policies(t, anonymisable=True), reverse_sql=drop_policies(t))
-            for t in TABLES
-        ],
+        *[migrations.RunSQL(owner_policies(t, anonymisable=True), reverse_sql=drop_policies(t)) for t in TABLES],
         migrations.RunSQL(CREATE_FUNCTION, reverse_sql="DROP FUNCTION studyin_create_partition(text, date)"),
         migrations.RunSQL(CREATE_FIRST_PARTITIONS, reverse_sql=DROP_PARTITIONS),
     ]

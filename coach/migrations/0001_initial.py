@@ -10,7 +10,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -19,135 +18,278 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ChatConversation',
+            name="ChatConversation",
             fields=[
-                ('id', models.UUIDField(db_default=django.contrib.postgres.functions.RandomUUID(), default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('title', models.CharField(blank=True, max_length=500, null=True)),
-                ('conversation_type', models.CharField(choices=[('teaching', 'Teaching'), ('review', 'Review'), ('exploration', 'Exploration'), ('clarification', 'Clarification')], max_length=20)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('is_archived', models.BooleanField(db_default=False, default=False)),
-                ('last_message_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
-                ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='conversations', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        db_default=django.contrib.postgres.functions.RandomUUID(),
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("title", models.CharField(blank=True, max_length=500, null=True)),
+                (
+                    "conversation_type",
+                    models.CharField(
+                        choices=[
+                            ("teaching", "Teaching"),
+                            ("review", "Review"),
+                            ("exploration", "Exploration"),
+                            ("clarification", "Clarification"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                ("is_archived", models.BooleanField(db_default=False, default=False)),
+                ("last_message_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_default=django.db.models.functions.datetime.Now(),
+                        default=django.utils.timezone.now,
+                        editable=False,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="conversations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'db_table': 'chat_conversations',
+                "db_table": "chat_conversations",
             },
         ),
         migrations.CreateModel(
-            name='ChatMessage',
+            name="ChatMessage",
             fields=[
-                ('id', models.UUIDField(db_default=django.contrib.postgres.functions.RandomUUID(), default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('role', models.CharField(choices=[('user', 'User'), ('assistant', 'Assistant'), ('system', 'System')], max_length=10)),
-                ('content', models.TextField()),
-                ('context', models.JSONField(blank=True, default=dict)),
-                ('citations', models.JSONField(blank=True, default=list)),
-                ('token_count', models.IntegerField(blank=True, null=True)),
-                ('response_time_seconds', models.FloatField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
-                ('conversation', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='coach.chatconversation')),
+                (
+                    "id",
+                    models.UUIDField(
+                        db_default=django.contrib.postgres.functions.RandomUUID(),
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("user", "User"), ("assistant", "Assistant"), ("system", "System")], max_length=10
+                    ),
+                ),
+                ("content", models.TextField()),
+                ("context", models.JSONField(blank=True, default=dict)),
+                ("citations", models.JSONField(blank=True, default=list)),
+                ("token_count", models.IntegerField(blank=True, null=True)),
+                ("response_time_seconds", models.FloatField(blank=True, null=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_default=django.db.models.functions.datetime.Now(),
+                        default=django.utils.timezone.now,
+                        editable=False,
+                    ),
+                ),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="messages",
+                        to="coach.chatconversation",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'chat_messages',
+                "db_table": "chat_messages",
             },
         ),
         migrations.CreateModel(
-            name='LearningPath',
+            name="LearningPath",
             fields=[
-                ('id', models.UUIDField(db_default=django.contrib.postgres.functions.RandomUUID(), default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=500)),
-                ('description', models.TextField(blank=True, null=True)),
-                ('topic_tree', models.JSONField()),
-                ('total_milestones', models.IntegerField(db_default=0, default=0)),
-                ('completed_milestones', models.IntegerField(db_default=0, default=0)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('paused', 'Paused'), ('completed', 'Completed')], db_default='active', default='active', max_length=10)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_default=django.db.models.functions.datetime.Now())),
-                ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='learning_paths', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        db_default=django.contrib.postgres.functions.RandomUUID(),
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("name", models.CharField(max_length=500)),
+                ("description", models.TextField(blank=True, null=True)),
+                ("topic_tree", models.JSONField()),
+                ("total_milestones", models.IntegerField(db_default=0, default=0)),
+                ("completed_milestones", models.IntegerField(db_default=0, default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("paused", "Paused"), ("completed", "Completed")],
+                        db_default="active",
+                        default="active",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_default=django.db.models.functions.datetime.Now(),
+                        default=django.utils.timezone.now,
+                        editable=False,
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(auto_now=True, db_default=django.db.models.functions.datetime.Now()),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="learning_paths",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'db_table': 'learning_paths',
+                "db_table": "learning_paths",
             },
         ),
         migrations.CreateModel(
-            name='LearningPathMilestone',
+            name="LearningPathMilestone",
             fields=[
-                ('id', models.UUIDField(db_default=django.contrib.postgres.functions.RandomUUID(), default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('topic', models.CharField(max_length=255)),
-                ('milestone_order', models.IntegerField()),
-                ('prerequisites', models.JSONField(blank=True, default=list)),
-                ('is_completed', models.BooleanField(db_default=False, default=False)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
-                ('learning_path', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='milestones', to='coach.learningpath')),
+                (
+                    "id",
+                    models.UUIDField(
+                        db_default=django.contrib.postgres.functions.RandomUUID(),
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("topic", models.CharField(max_length=255)),
+                ("milestone_order", models.IntegerField()),
+                ("prerequisites", models.JSONField(blank=True, default=list)),
+                ("is_completed", models.BooleanField(db_default=False, default=False)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_default=django.db.models.functions.datetime.Now(),
+                        default=django.utils.timezone.now,
+                        editable=False,
+                    ),
+                ),
+                (
+                    "learning_path",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="milestones",
+                        to="coach.learningpath",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'learning_path_milestones',
-                'ordering': ['milestone_order'],
+                "db_table": "learning_path_milestones",
+                "ordering": ["milestone_order"],
             },
         ),
         migrations.AddIndex(
-            model_name='chatconversation',
-            index=models.Index(fields=['user'], name='idx_conversations_user_id'),
+            model_name="chatconversation",
+            index=models.Index(fields=["user"], name="idx_conversations_user_id"),
         ),
         migrations.AddIndex(
-            model_name='chatconversation',
-            index=models.Index(fields=['conversation_type'], name='idx_conversations_type'),
+            model_name="chatconversation",
+            index=models.Index(fields=["conversation_type"], name="idx_conversations_type"),
         ),
         migrations.AddIndex(
-            model_name='chatconversation',
-            index=models.Index(models.OrderBy(models.F('last_message_at'), descending=True, nulls_last=True), name='idx_conversations_last_message'),
+            model_name="chatconversation",
+            index=models.Index(
+                models.OrderBy(models.F("last_message_at"), descending=True, nulls_last=True),
+                name="idx_conversations_last_message",
+            ),
         ),
         migrations.AddIndex(
-            model_name='chatconversation',
-            index=models.Index(condition=models.Q(('is_archived', False)), fields=['is_archived'], name='idx_conversations_archived'),
+            model_name="chatconversation",
+            index=models.Index(
+                condition=models.Q(("is_archived", False)), fields=["is_archived"], name="idx_conversations_archived"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='chatconversation',
-            constraint=models.CheckConstraint(condition=models.Q(('conversation_type__in', ['teaching', 'review', 'exploration', 'clarification'])), name='chat_conversations_conversation_type_valid'),
+            model_name="chatconversation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("conversation_type__in", ["teaching", "review", "exploration", "clarification"])),
+                name="chat_conversations_conversation_type_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='chatmessage',
-            index=models.Index(fields=['conversation'], name='idx_messages_conversation_id'),
+            model_name="chatmessage",
+            index=models.Index(fields=["conversation"], name="idx_messages_conversation_id"),
         ),
         migrations.AddIndex(
-            model_name='chatmessage',
-            index=models.Index(fields=['created_at'], name='idx_messages_created_at'),
+            model_name="chatmessage",
+            index=models.Index(fields=["created_at"], name="idx_messages_created_at"),
         ),
         migrations.AddIndex(
-            model_name='chatmessage',
-            index=models.Index(fields=['role'], name='idx_messages_role'),
+            model_name="chatmessage",
+            index=models.Index(fields=["role"], name="idx_messages_role"),
         ),
         migrations.AddConstraint(
-            model_name='chatmessage',
-            constraint=models.CheckConstraint(condition=models.Q(('role__in', ['user', 'assistant', 'system'])), name='chat_messages_role_valid'),
+            model_name="chatmessage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("role__in", ["user", "assistant", "system"])), name="chat_messages_role_valid"
+            ),
         ),
         migrations.AddIndex(
-            model_name='learningpath',
-            index=models.Index(fields=['user'], name='idx_learning_paths_user_id'),
+            model_name="learningpath",
+            index=models.Index(fields=["user"], name="idx_learning_paths_user_id"),
         ),
         migrations.AddIndex(
-            model_name='learningpath',
-            index=models.Index(condition=models.Q(('status', 'active')), fields=['status'], name='idx_learning_paths_status'),
+            model_name="learningpath",
+            index=models.Index(
+                condition=models.Q(("status", "active")), fields=["status"], name="idx_learning_paths_status"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='learningpath',
-            constraint=models.CheckConstraint(condition=models.Q(('completed_milestones__lte', models.F('total_milestones'))), name='valid_milestone_count'),
+            model_name="learningpath",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("completed_milestones__lte", models.F("total_milestones"))),
+                name="valid_milestone_count",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='learningpath',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['active', 'paused', 'completed'])), name='learning_paths_status_valid'),
+            model_name="learningpath",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["active", "paused", "completed"])),
+                name="learning_paths_status_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='learningpathmilestone',
-            index=models.Index(fields=['learning_path', 'milestone_order'], name='idx_milestones_order'),
+            model_name="learningpathmilestone",
+            index=models.Index(fields=["learning_path", "milestone_order"], name="idx_milestones_order"),
         ),
         migrations.AddConstraint(
-            model_name='learningpathmilestone',
-            constraint=models.UniqueConstraint(fields=('learning_path', 'topic'), name='unique_path_milestone'),
+            model_name="learningpathmilestone",
+            constraint=models.UniqueConstraint(fields=("learning_path", "topic"), name="unique_path_milestone"),
         ),
         migrations.AddConstraint(
-            model_name='learningpathmilestone',
-            constraint=models.CheckConstraint(condition=models.Q(('milestone_order__gt', 0)), name='positive_milestone_order'),
+            model_name="learningpathmilestone",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("milestone_order__gt", 0)), name="positive_milestone_order"
+            ),
         ),
     ]

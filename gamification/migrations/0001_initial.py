@@ -10,7 +10,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -19,76 +18,268 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Achievement',
+            name="Achievement",
             fields=[
-                ('id', models.UUIDField(db_default=django.contrib.postgres.functions.RandomUUID(), default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('code', models.CharField(max_length=100)),
-                ('name', models.CharField(max_length=255)),
-                ('description', models.TextField()),
-                ('icon', models.CharField(blank=True, max_length=500, null=True)),
-                ('category', models.CharField(choices=[('milestone', 'Milestone'), ('streak', 'Streak'), ('mastery', 'Mastery'), ('speed', 'Speed'), ('consistency', 'Consistency'), ('special', 'Special')], max_length=20)),
-                ('xp_reward', models.IntegerField(db_default=0, default=0)),
-                ('unlock_conditions', models.JSONField()),
-                ('rarity', models.CharField(choices=[('common', 'Common'), ('uncommon', 'Uncommon'), ('rare', 'Rare'), ('epic', 'Epic'), ('legendary', 'Legendary')], db_default='common', default='common', max_length=20)),
-                ('is_active', models.BooleanField(db_default=True, default=True)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
+                (
+                    "id",
+                    models.UUIDField(
+                        db_default=django.contrib.postgres.functions.RandomUUID(),
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("code", models.CharField(max_length=100)),
+                ("name", models.CharField(max_length=255)),
+                ("description", models.TextField()),
+                ("icon", models.CharField(blank=True, max_length=500, null=True)),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("milestone", "Milestone"),
+                            ("streak", "Streak"),
+                            ("mastery", "Mastery"),
+                            ("speed", "Speed"),
+                            ("consistency", "Consistency"),
+                            ("special", "Special"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("xp_reward", models.IntegerField(db_default=0, default=0)),
+                ("unlock_conditions", models.JSONField()),
+                (
+                    "rarity",
+                    models.CharField(
+                        choices=[
+                            ("common", "Common"),
+                            ("uncommon", "Uncommon"),
+                            ("rare", "Rare"),
+                            ("epic", "Epic"),
+                            ("legendary", "Legendary"),
+                        ],
+                        db_default="common",
+                        default="common",
+                        max_length=20,
+                    ),
+                ),
+                ("is_active", models.BooleanField(db_default=True, default=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_default=django.db.models.functions.datetime.Now(),
+                        default=django.utils.timezone.now,
+                        editable=False,
+                    ),
+                ),
             ],
             options={
-                'db_table': 'achievements',
-                'indexes': [models.Index(fields=['category'], name='idx_achievements_category'), models.Index(condition=models.Q(('is_active', True)), fields=['is_active'], name='idx_achievements_active')],
-                'constraints': [models.UniqueConstraint(fields=('code',), name='achievements_code_key'), models.CheckConstraint(condition=models.Q(('xp_reward__gte', 0)), name='positive_xp_reward'), models.CheckConstraint(condition=models.Q(('category__in', ['milestone', 'streak', 'mastery', 'speed', 'consistency', 'special'])), name='achievements_category_valid'), models.CheckConstraint(condition=models.Q(('rarity__in', ['common', 'uncommon', 'rare', 'epic', 'legendary'])), name='achievements_rarity_valid')],
+                "db_table": "achievements",
+                "indexes": [
+                    models.Index(fields=["category"], name="idx_achievements_category"),
+                    models.Index(
+                        condition=models.Q(("is_active", True)), fields=["is_active"], name="idx_achievements_active"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("code",), name="achievements_code_key"),
+                    models.CheckConstraint(condition=models.Q(("xp_reward__gte", 0)), name="positive_xp_reward"),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("category__in", ["milestone", "streak", "mastery", "speed", "consistency", "special"])
+                        ),
+                        name="achievements_category_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("rarity__in", ["common", "uncommon", "rare", "epic", "legendary"])),
+                        name="achievements_rarity_valid",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='UserAchievement',
+            name="UserAchievement",
             fields=[
-                ('id', models.UUIDField(db_default=django.contrib.postgres.functions.RandomUUID(), default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('progress', models.IntegerField(db_default=0, default=0)),
-                ('is_completed', models.BooleanField(db_default=False, default=False)),
-                ('unlocked_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
-                ('achievement', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='gamification.achievement')),
-                ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='achievements', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        db_default=django.contrib.postgres.functions.RandomUUID(),
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("progress", models.IntegerField(db_default=0, default=0)),
+                ("is_completed", models.BooleanField(db_default=False, default=False)),
+                ("unlocked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_default=django.db.models.functions.datetime.Now(),
+                        default=django.utils.timezone.now,
+                        editable=False,
+                    ),
+                ),
+                (
+                    "achievement",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="gamification.achievement",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="achievements",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'db_table': 'user_achievements',
-                'indexes': [models.Index(models.OrderBy(models.F('unlocked_at'), descending=True, nulls_last=True), name='idx_user_achievements_unlocked_at')],
-                'constraints': [models.UniqueConstraint(fields=('user', 'achievement'), name='unique_user_achievement')],
+                "db_table": "user_achievements",
+                "indexes": [
+                    models.Index(
+                        models.OrderBy(models.F("unlocked_at"), descending=True, nulls_last=True),
+                        name="idx_user_achievements_unlocked_at",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "achievement"), name="unique_user_achievement")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='UserStreak',
+            name="UserStreak",
             fields=[
-                ('id', models.UUIDField(db_default=django.contrib.postgres.functions.RandomUUID(), default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('streak_date', models.DateField()),
-                ('is_frozen', models.BooleanField(db_default=False, default=False)),
-                ('questions_answered', models.IntegerField(db_default=0, default=0)),
-                ('study_minutes', models.IntegerField(db_default=0, default=0)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
-                ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='streak_days', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        db_default=django.contrib.postgres.functions.RandomUUID(),
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("streak_date", models.DateField()),
+                ("is_frozen", models.BooleanField(db_default=False, default=False)),
+                ("questions_answered", models.IntegerField(db_default=0, default=0)),
+                ("study_minutes", models.IntegerField(db_default=0, default=0)),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_default=django.db.models.functions.datetime.Now(),
+                        default=django.utils.timezone.now,
+                        editable=False,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="streak_days",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'db_table': 'user_streaks',
-                'indexes': [models.Index(models.OrderBy(models.F('streak_date'), descending=True), name='idx_streaks_date')],
-                'constraints': [models.UniqueConstraint(fields=('user', 'streak_date'), name='unique_user_streak_date'), models.CheckConstraint(condition=models.Q(('questions_answered__gte', 0), ('study_minutes__gte', 0)), name='positive_counts')],
+                "db_table": "user_streaks",
+                "indexes": [
+                    models.Index(models.OrderBy(models.F("streak_date"), descending=True), name="idx_streaks_date")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "streak_date"), name="unique_user_streak_date"),
+                    models.CheckConstraint(
+                        condition=models.Q(("questions_answered__gte", 0), ("study_minutes__gte", 0)),
+                        name="positive_counts",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='XPTransaction',
+            name="XPTransaction",
             fields=[
-                ('id', models.UUIDField(db_default=django.contrib.postgres.functions.RandomUUID(), default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('amount', models.IntegerField()),
-                ('source', models.CharField(choices=[('question_answered', 'Question Answered'), ('streak_bonus', 'Streak Bonus'), ('achievement_unlock', 'Achievement Unlock'), ('milestone_complete', 'Milestone Complete'), ('review_complete', 'Review Complete'), ('daily_goal_met', 'Daily Goal Met')], max_length=30)),
-                ('description', models.TextField(blank=True, null=True)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
-                ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='xp_transactions', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        db_default=django.contrib.postgres.functions.RandomUUID(),
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("amount", models.IntegerField()),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("question_answered", "Question Answered"),
+                            ("streak_bonus", "Streak Bonus"),
+                            ("achievement_unlock", "Achievement Unlock"),
+                            ("milestone_complete", "Milestone Complete"),
+                            ("review_complete", "Review Complete"),
+                            ("daily_goal_met", "Daily Goal Met"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("description", models.TextField(blank=True, null=True)),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_default=django.db.models.functions.datetime.Now(),
+                        default=django.utils.timezone.now,
+                        editable=False,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="xp_transactions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'XP transaction',
-                'db_table': 'xp_transactions',
-                'indexes': [models.Index(fields=['user'], name='idx_xp_transactions_user_id'), models.Index(models.OrderBy(models.F('created_at'), descending=True), name='idx_xp_transactions_created_at'), models.Index(fields=['source'], name='idx_xp_transactions_source')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('source__in', ['question_answered', 'streak_bonus', 'achievement_unlock', 'milestone_complete', 'review_complete', 'daily_goal_met'])), name='xp_transactions_source_valid')],
+                "verbose_name": "XP transaction",
+                "db_table": "xp_transactions",
+                "indexes": [
+                    models.Index(fields=["user"], name="idx_xp_transactions_user_id"),
+                    models.Index(
+                        models.OrderBy(models.F("created_at"), descending=True), name="idx_xp_transactions_created_at"
+                    ),
+                    models.Index(fields=["source"], name="idx_xp_transactions_source"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "source__in",
+                                [
+                                    "question_answered",
+                                    "streak_bonus",
+                                    "achievement_unlock",
+                                    "milestone_complete",
+                                    "review_complete",
+                                    "daily_goal_met",
+                                ],
+                            )
+                        ),
+                        name="xp_transactions_source_valid",
+                    )
+                ],
             },
         ),
     ]

@@ -13,7 +13,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -27,171 +26,353 @@ class Migration(migrations.Migration):
         migrations.RunSQL("CREATE EXTENSION IF NOT EXISTS vector", reverse_sql=migrations.RunSQL.noop),
         migrations.RunSQL("CREATE EXTENSION IF NOT EXISTS pg_trgm", reverse_sql=migrations.RunSQL.noop),
         migrations.CreateModel(
-            name='Material',
+            name="Material",
             fields=[
-                ('id', models.UUIDField(db_default=django.contrib.postgres.functions.RandomUUID(), default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('filename', models.CharField(max_length=255)),
-                ('file_path', models.CharField(max_length=1000)),
-                ('file_size', models.IntegerField()),
-                ('file_type', models.CharField(max_length=100)),
-                ('title', models.CharField(max_length=500)),
-                ('description', models.TextField(blank=True, null=True)),
-                ('topic', models.CharField(blank=True, max_length=255, null=True)),
-                ('tags', models.JSONField(blank=True, default=list)),
-                ('processing_status', models.CharField(choices=[('pending', 'Pending'), ('processing', 'Processing'), ('completed', 'Completed'), ('failed', 'Failed')], db_default='pending', default='pending', max_length=20)),
-                ('processing_error', models.TextField(blank=True, null=True)),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
-                ('chunk_count', models.IntegerField(db_default=0, default=0)),
-                ('question_count', models.IntegerField(db_default=0, default=0)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_default=django.db.models.functions.datetime.Now())),
-                ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='materials', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        db_default=django.contrib.postgres.functions.RandomUUID(),
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("filename", models.CharField(max_length=255)),
+                ("file_path", models.CharField(max_length=1000)),
+                ("file_size", models.IntegerField()),
+                ("file_type", models.CharField(max_length=100)),
+                ("title", models.CharField(max_length=500)),
+                ("description", models.TextField(blank=True, null=True)),
+                ("topic", models.CharField(blank=True, max_length=255, null=True)),
+                ("tags", models.JSONField(blank=True, default=list)),
+                (
+                    "processing_status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("processing", "Processing"),
+                            ("completed", "Completed"),
+                            ("failed", "Failed"),
+                        ],
+                        db_default="pending",
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("processing_error", models.TextField(blank=True, null=True)),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
+                ("chunk_count", models.IntegerField(db_default=0, default=0)),
+                ("question_count", models.IntegerField(db_default=0, default=0)),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_default=django.db.models.functions.datetime.Now(),
+                        default=django.utils.timezone.now,
+                        editable=False,
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(auto_now=True, db_default=django.db.models.functions.datetime.Now()),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="materials",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'db_table': 'materials',
+                "db_table": "materials",
             },
         ),
         migrations.CreateModel(
-            name='MaterialChunk',
+            name="MaterialChunk",
             fields=[
-                ('id', models.UUIDField(db_default=django.contrib.postgres.functions.RandomUUID(), default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('content', models.TextField()),
-                ('embedding', pgvector.django.vector.VectorField(blank=True, dimensions=settings.EMBEDDING_DIMENSIONS, null=True)),
-                ('page_number', models.IntegerField(blank=True, null=True)),
-                ('chunk_index', models.IntegerField()),
-                ('char_start', models.IntegerField()),
-                ('char_end', models.IntegerField()),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
-                ('material', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='chunks', to='materials.material')),
+                (
+                    "id",
+                    models.UUIDField(
+                        db_default=django.contrib.postgres.functions.RandomUUID(),
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("content", models.TextField()),
+                (
+                    "embedding",
+                    pgvector.django.vector.VectorField(blank=True, dimensions=settings.EMBEDDING_DIMENSIONS, null=True),
+                ),
+                ("page_number", models.IntegerField(blank=True, null=True)),
+                ("chunk_index", models.IntegerField()),
+                ("char_start", models.IntegerField()),
+                ("char_end", models.IntegerField()),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_default=django.db.models.functions.datetime.Now(),
+                        default=django.utils.timezone.now,
+                        editable=False,
+                    ),
+                ),
+                (
+                    "material",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="chunks",
+                        to="materials.material",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'material_chunks',
+                "db_table": "material_chunks",
             },
         ),
         migrations.CreateModel(
-            name='MaterialProcessingJob',
+            name="MaterialProcessingJob",
             fields=[
-                ('id', models.UUIDField(db_default=django.contrib.postgres.functions.RandomUUID(), default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('job_type', models.CharField(choices=[('parse', 'Parse'), ('embed', 'Embed'), ('generate_questions', 'Generate Questions'), ('analyze', 'Analyze')], max_length=30)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('completed', 'Completed'), ('failed', 'Failed')], db_default='pending', default='pending', max_length=20)),
-                ('parameters', models.JSONField(blank=True, default=dict)),
-                ('result', models.JSONField(blank=True, default=dict)),
-                ('error_message', models.TextField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
-                ('material', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='jobs', to='materials.material')),
+                (
+                    "id",
+                    models.UUIDField(
+                        db_default=django.contrib.postgres.functions.RandomUUID(),
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                (
+                    "job_type",
+                    models.CharField(
+                        choices=[
+                            ("parse", "Parse"),
+                            ("embed", "Embed"),
+                            ("generate_questions", "Generate Questions"),
+                            ("analyze", "Analyze"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("completed", "Completed"),
+                            ("failed", "Failed"),
+                        ],
+                        db_default="pending",
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("parameters", models.JSONField(blank=True, default=dict)),
+                ("result", models.JSONField(blank=True, default=dict)),
+                ("error_message", models.TextField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_default=django.db.models.functions.datetime.Now(),
+                        default=django.utils.timezone.now,
+                        editable=False,
+                    ),
+                ),
+                (
+                    "material",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="jobs",
+                        to="materials.material",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'material_processing_jobs',
+                "db_table": "material_processing_jobs",
             },
         ),
         migrations.CreateModel(
-            name='MaterialTag',
+            name="MaterialTag",
             fields=[
-                ('id', models.UUIDField(db_default=django.contrib.postgres.functions.RandomUUID(), default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('tag', models.CharField(max_length=100)),
-                ('category', models.CharField(blank=True, max_length=50, null=True)),
-                ('confidence', models.FloatField(blank=True, null=True)),
-                ('is_auto_generated', models.BooleanField(db_default=False, default=False)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
-                ('material', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='material_tags', to='materials.material')),
+                (
+                    "id",
+                    models.UUIDField(
+                        db_default=django.contrib.postgres.functions.RandomUUID(),
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("tag", models.CharField(max_length=100)),
+                ("category", models.CharField(blank=True, max_length=50, null=True)),
+                ("confidence", models.FloatField(blank=True, null=True)),
+                ("is_auto_generated", models.BooleanField(db_default=False, default=False)),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_default=django.db.models.functions.datetime.Now(),
+                        default=django.utils.timezone.now,
+                        editable=False,
+                    ),
+                ),
+                (
+                    "material",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="material_tags",
+                        to="materials.material",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'material_tags',
+                "db_table": "material_tags",
             },
         ),
         migrations.AddIndex(
-            model_name='material',
-            index=models.Index(fields=['user'], name='idx_materials_user_id'),
+            model_name="material",
+            index=models.Index(fields=["user"], name="idx_materials_user_id"),
         ),
         migrations.AddIndex(
-            model_name='material',
-            index=models.Index(condition=models.Q(('processing_status', 'completed'), _negated=True), fields=['processing_status'], name='idx_materials_status'),
+            model_name="material",
+            index=models.Index(
+                condition=models.Q(("processing_status", "completed"), _negated=True),
+                fields=["processing_status"],
+                name="idx_materials_status",
+            ),
         ),
         migrations.AddIndex(
-            model_name='material',
-            index=models.Index(condition=models.Q(('topic__isnull', False)), fields=['topic'], name='idx_materials_topic'),
+            model_name="material",
+            index=models.Index(
+                condition=models.Q(("topic__isnull", False)), fields=["topic"], name="idx_materials_topic"
+            ),
         ),
         migrations.AddIndex(
-            model_name='material',
-            index=models.Index(models.OrderBy(models.F('created_at'), descending=True), name='idx_materials_created'),
+            model_name="material",
+            index=models.Index(models.OrderBy(models.F("created_at"), descending=True), name="idx_materials_created"),
         ),
         migrations.AddIndex(
-            model_name='material',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['tags'], name='idx_materials_tags'),
+            model_name="material",
+            index=django.contrib.postgres.indexes.GinIndex(fields=["tags"], name="idx_materials_tags"),
         ),
         migrations.AddConstraint(
-            model_name='material',
-            constraint=models.CheckConstraint(condition=models.Q(('file_size__gt', 0)), name='positive_file_size'),
+            model_name="material",
+            constraint=models.CheckConstraint(condition=models.Q(("file_size__gt", 0)), name="positive_file_size"),
         ),
         migrations.AddConstraint(
-            model_name='material',
-            constraint=models.CheckConstraint(condition=models.Q(('chunk_count__gte', 0), ('question_count__gte', 0)), name='positive_counts'),
+            model_name="material",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("chunk_count__gte", 0), ("question_count__gte", 0)), name="positive_counts"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='material',
-            constraint=models.CheckConstraint(condition=models.Q(('processing_status__in', ['pending', 'processing', 'completed', 'failed'])), name='materials_processing_status_valid'),
+            model_name="material",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("processing_status__in", ["pending", "processing", "completed", "failed"])),
+                name="materials_processing_status_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='materialchunk',
-            index=models.Index(fields=['material'], name='idx_chunks_material_id'),
+            model_name="materialchunk",
+            index=models.Index(fields=["material"], name="idx_chunks_material_id"),
         ),
         migrations.AddIndex(
-            model_name='materialchunk',
-            index=models.Index(condition=models.Q(('page_number__isnull', False)), fields=['page_number'], name='idx_chunks_page_number'),
+            model_name="materialchunk",
+            index=models.Index(
+                condition=models.Q(("page_number__isnull", False)),
+                fields=["page_number"],
+                name="idx_chunks_page_number",
+            ),
         ),
         migrations.AddIndex(
-            model_name='materialchunk',
-            index=pgvector.django.indexes.HnswIndex(ef_construction=64, fields=['embedding'], m=16, name='idx_chunks_embedding', opclasses=['vector_cosine_ops']),
+            model_name="materialchunk",
+            index=pgvector.django.indexes.HnswIndex(
+                ef_construction=64,
+                fields=["embedding"],
+                m=16,
+                name="idx_chunks_embedding",
+                opclasses=["vector_cosine_ops"],
+            ),
         ),
         migrations.AddConstraint(
-            model_name='materialchunk',
-            constraint=models.CheckConstraint(condition=models.Q(('char_end__gt', models.F('char_start'))), name='valid_chunk_range'),
+            model_name="materialchunk",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("char_end__gt", models.F("char_start"))), name="valid_chunk_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='materialchunk',
-            constraint=models.CheckConstraint(condition=models.Q(('chunk_index__gte', 0)), name='positive_chunk_index'),
+            model_name="materialchunk",
+            constraint=models.CheckConstraint(condition=models.Q(("chunk_index__gte", 0)), name="positive_chunk_index"),
         ),
         migrations.AddIndex(
-            model_name='materialprocessingjob',
-            index=models.Index(fields=['material'], name='idx_jobs_material_id'),
+            model_name="materialprocessingjob",
+            index=models.Index(fields=["material"], name="idx_jobs_material_id"),
         ),
         migrations.AddIndex(
-            model_name='materialprocessingjob',
-            index=models.Index(condition=models.Q(('status__in', ['pending', 'running'])), fields=['status'], name='idx_jobs_status'),
+            model_name="materialprocessingjob",
+            index=models.Index(
+                condition=models.Q(("status__in", ["pending", "running"])), fields=["status"], name="idx_jobs_status"
+            ),
         ),
         migrations.AddIndex(
-            model_name='materialprocessingjob',
-            index=models.Index(fields=['job_type'], name='idx_jobs_type'),
+            model_name="materialprocessingjob",
+            index=models.Index(fields=["job_type"], name="idx_jobs_type"),
         ),
         migrations.AddConstraint(
-            model_name='materialprocessingjob',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('completed_at__isnull', False), ('status', 'completed')), models.Q(('status', 'completed'), _negated=True), _connector='OR'), name='valid_completion'),
+            model_name="materialprocessingjob",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("completed_at__isnull", False), ("status", "completed")),
+                    models.Q(("status", "completed"), _negated=True),
+                    _connector="OR",
+                ),
+                name="valid_completion",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='materialprocessingjob',
-            constraint=models.CheckConstraint(condition=models.Q(('job_type__in', ['parse', 'embed', 'generate_questions', 'analyze'])), name='material_processing_jobs_job_type_valid'),
+            model_name="materialprocessingjob",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("job_type__in", ["parse", "embed", "generate_questions", "analyze"])),
+                name="material_processing_jobs_job_type_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='materialprocessingjob',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'running', 'completed', 'failed'])), name='material_processing_jobs_status_valid'),
+            model_name="materialprocessingjob",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["pending", "running", "completed", "failed"])),
+                name="material_processing_jobs_status_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='materialtag',
-            index=models.Index(fields=['tag'], name='idx_tags_tag'),
+            model_name="materialtag",
+            index=models.Index(fields=["tag"], name="idx_tags_tag"),
         ),
         migrations.AddIndex(
-            model_name='materialtag',
-            index=models.Index(condition=models.Q(('category__isnull', False)), fields=['category'], name='idx_tags_category'),
+            model_name="materialtag",
+            index=models.Index(
+                condition=models.Q(("category__isnull", False)), fields=["category"], name="idx_tags_category"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='materialtag',
-            constraint=models.UniqueConstraint(fields=('material', 'tag'), name='unique_material_tag'),
+            model_name="materialtag",
+            constraint=models.UniqueConstraint(fields=("material", "tag"), name="unique_material_tag"),
         ),
         migrations.AddConstraint(
-            model_name='materialtag',
-            constraint=models.CheckConstraint(condition=models.Q(('confidence__gte', 0), ('confidence__lte', 1)), name='material_tags_confidence_check'),
+            model_name="materialtag",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("confidence__gte", 0), ("confidence__lte", 1)),
+                name="material_tags_confidence_check",
+            ),
         ),
     ]

@@ -10,93 +10,175 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('questions', '0001_initial'),
+        ("questions", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PracticeSession',
+            name="PracticeSession",
             fields=[
-                ('id', models.UUIDField(db_default=django.contrib.postgres.functions.RandomUUID(), default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('session_type', models.CharField(choices=[('timed', 'Timed'), ('tutor', 'Tutor'), ('review', 'Review'), ('test', 'Test')], max_length=10)),
-                ('settings', models.JSONField(blank=True, default=dict)),
-                ('total_questions', models.IntegerField(db_default=0, default=0)),
-                ('correct_count', models.IntegerField(db_default=0, default=0)),
-                ('total_time_seconds', models.IntegerField(db_default=0, default=0)),
-                ('xp_earned', models.IntegerField(db_default=0, default=0)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('paused', 'Paused'), ('completed', 'Completed'), ('abandoned', 'Abandoned')], db_default='active', default='active', max_length=10)),
-                ('started_at', models.DateTimeField(auto_now_add=True, db_default=django.db.models.functions.datetime.Now())),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
-                ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='practice_sessions', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        db_default=django.contrib.postgres.functions.RandomUUID(),
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                (
+                    "session_type",
+                    models.CharField(
+                        choices=[("timed", "Timed"), ("tutor", "Tutor"), ("review", "Review"), ("test", "Test")],
+                        max_length=10,
+                    ),
+                ),
+                ("settings", models.JSONField(blank=True, default=dict)),
+                ("total_questions", models.IntegerField(db_default=0, default=0)),
+                ("correct_count", models.IntegerField(db_default=0, default=0)),
+                ("total_time_seconds", models.IntegerField(db_default=0, default=0)),
+                ("xp_earned", models.IntegerField(db_default=0, default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("paused", "Paused"),
+                            ("completed", "Completed"),
+                            ("abandoned", "Abandoned"),
+                        ],
+                        db_default="active",
+                        default="active",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "started_at",
+                    models.DateTimeField(auto_now_add=True, db_default=django.db.models.functions.datetime.Now()),
+                ),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_default=django.db.models.functions.datetime.Now(),
+                        default=django.utils.timezone.now,
+                        editable=False,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="practice_sessions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'db_table': 'practice_sessions',
+                "db_table": "practice_sessions",
             },
         ),
         migrations.CreateModel(
-            name='PracticeSessionQuestion',
+            name="PracticeSessionQuestion",
             fields=[
-                ('id', models.UUIDField(db_default=django.contrib.postgres.functions.RandomUUID(), default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('question_order', models.IntegerField()),
-                ('is_correct', models.BooleanField(blank=True, null=True)),
-                ('time_taken_seconds', models.IntegerField(blank=True, null=True)),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('question', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='session_items', to='questions.question')),
-                ('session', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='items', to='practice.practicesession')),
+                (
+                    "id",
+                    models.UUIDField(
+                        db_default=django.contrib.postgres.functions.RandomUUID(),
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("question_order", models.IntegerField()),
+                ("is_correct", models.BooleanField(blank=True, null=True)),
+                ("time_taken_seconds", models.IntegerField(blank=True, null=True)),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "question",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="session_items",
+                        to="questions.question",
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="practice.practicesession",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'practice_session_questions',
-                'ordering': ['question_order'],
+                "db_table": "practice_session_questions",
+                "ordering": ["question_order"],
             },
         ),
         migrations.AddIndex(
-            model_name='practicesession',
-            index=models.Index(fields=['user'], name='idx_sessions_user_id'),
+            model_name="practicesession",
+            index=models.Index(fields=["user"], name="idx_sessions_user_id"),
         ),
         migrations.AddIndex(
-            model_name='practicesession',
-            index=models.Index(condition=models.Q(('status__in', ['active', 'paused'])), fields=['status'], name='idx_sessions_status'),
+            model_name="practicesession",
+            index=models.Index(
+                condition=models.Q(("status__in", ["active", "paused"])), fields=["status"], name="idx_sessions_status"
+            ),
         ),
         migrations.AddIndex(
-            model_name='practicesession',
-            index=models.Index(models.OrderBy(models.F('started_at'), descending=True), name='idx_sessions_started_at'),
+            model_name="practicesession",
+            index=models.Index(models.OrderBy(models.F("started_at"), descending=True), name="idx_sessions_started_at"),
         ),
         migrations.AddIndex(
-            model_name='practicesession',
-            index=models.Index(fields=['session_type'], name='idx_sessions_type'),
+            model_name="practicesession",
+            index=models.Index(fields=["session_type"], name="idx_sessions_type"),
         ),
         migrations.AddConstraint(
-            model_name='practicesession',
-            constraint=models.CheckConstraint(condition=models.Q(('correct_count__lte', models.F('total_questions'))), name='valid_counts'),
+            model_name="practicesession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("correct_count__lte", models.F("total_questions"))), name="valid_counts"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='practicesession',
-            constraint=models.CheckConstraint(condition=models.Q(('xp_earned__gte', 0)), name='valid_xp'),
+            model_name="practicesession",
+            constraint=models.CheckConstraint(condition=models.Q(("xp_earned__gte", 0)), name="valid_xp"),
         ),
         migrations.AddConstraint(
-            model_name='practicesession',
-            constraint=models.CheckConstraint(condition=models.Q(('session_type__in', ['timed', 'tutor', 'review', 'test'])), name='practice_sessions_session_type_valid'),
+            model_name="practicesession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("session_type__in", ["timed", "tutor", "review", "test"])),
+                name="practice_sessions_session_type_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='practicesession',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['active', 'paused', 'completed', 'abandoned'])), name='practice_sessions_status_valid'),
+            model_name="practicesession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["active", "paused", "completed", "abandoned"])),
+                name="practice_sessions_status_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='practicesessionquestion',
-            index=models.Index(fields=['question'], name='idx_session_questions_question_id'),
+            model_name="practicesessionquestion",
+            index=models.Index(fields=["question"], name="idx_session_questions_question_id"),
         ),
         migrations.AddConstraint(
-            model_name='practicesessionquestion',
-            constraint=models.UniqueConstraint(fields=('session', 'question'), name='unique_session_question'),
+            model_name="practicesessionquestion",
+            constraint=models.UniqueConstraint(fields=("session", "question"), name="unique_session_question"),
         ),
         migrations.AddConstraint(
-            model_name='practicesessionquestion',
-            constraint=models.CheckConstraint(condition=models.Q(('question_order__gt', 0)), name='positive_question_order'),
+            model_name="practicesessionquestion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("question_order__gt", 0)), name="positive_question_order"
+            ),
         ),
     ]

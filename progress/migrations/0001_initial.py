@@ -12,73 +12,270 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('questions', '0001_initial'),
+        ("questions", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MasteryLevel',
+            name="MasteryLevel",
             fields=[
-                ('id', models.UUIDField(db_default=django.contrib.postgres.functions.RandomUUID(), default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('topic', models.CharField(max_length=255)),
-                ('questions_answered', models.IntegerField(db_default=0, default=0)),
-                ('questions_correct', models.IntegerField(db_default=0, default=0)),
-                ('mastery_percentage', models.GeneratedField(db_persist=True, expression=models.Case(models.When(questions_answered__gt=0, then=django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.functions.comparison.Cast('questions_correct', models.FloatField()), '/', django.db.models.functions.comparison.Cast('questions_answered', models.FloatField())), '*', models.Value(100.0))), default=models.Value(0.0), output_field=models.FloatField()), output_field=models.FloatField())),
-                ('proficiency_level', models.CharField(choices=[('novice', 'Novice'), ('beginner', 'Beginner'), ('intermediate', 'Intermediate'), ('advanced', 'Advanced'), ('expert', 'Expert')], db_default='novice', default='novice', max_length=20)),
-                ('last_updated', models.DateTimeField(auto_now=True, db_default=django.db.models.functions.datetime.Now())),
-                ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='mastery_levels', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        db_default=django.contrib.postgres.functions.RandomUUID(),
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("topic", models.CharField(max_length=255)),
+                ("questions_answered", models.IntegerField(db_default=0, default=0)),
+                ("questions_correct", models.IntegerField(db_default=0, default=0)),
+                (
+                    "mastery_percentage",
+                    models.GeneratedField(
+                        db_persist=True,
+                        expression=models.Case(
+                            models.When(
+                                questions_answered__gt=0,
+                                then=django.db.models.expressions.CombinedExpression(
+                                    django.db.models.expressions.CombinedExpression(
+                                        django.db.models.functions.comparison.Cast(
+                                            "questions_correct", models.FloatField()
+                                        ),
+                                        "/",
+                                        django.db.models.functions.comparison.Cast(
+                                            "questions_answered", models.FloatField()
+                                        ),
+                                    ),
+                                    "*",
+                                    models.Value(100.0),
+                                ),
+                            ),
+                            default=models.Value(0.0),
+                            output_field=models.FloatField(),
+                        ),
+                        output_field=models.FloatField(),
+                    ),
+                ),
+                (
+                    "proficiency_level",
+                    models.CharField(
+                        choices=[
+                            ("novice", "Novice"),
+                            ("beginner", "Beginner"),
+                            ("intermediate", "Intermediate"),
+                            ("advanced", "Advanced"),
+                            ("expert", "Expert"),
+                        ],
+                        db_default="novice",
+                        default="novice",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "last_updated",
+                    models.DateTimeField(auto_now=True, db_default=django.db.models.functions.datetime.Now()),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mastery_levels",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'db_table': 'mastery_levels',
-                'indexes': [models.Index(fields=['topic'], name='idx_mastery_topic'), models.Index(models.OrderBy(models.F('mastery_percentage'), descending=True), name='idx_mastery_percentage')],
-                'constraints': [models.UniqueConstraint(fields=('user', 'topic'), name='unique_user_topic_mastery'), models.CheckConstraint(condition=models.Q(('questions_correct__lte', models.F('questions_answered'))), name='valid_mastery_counts'), models.CheckConstraint(condition=models.Q(('proficiency_level__in', ['novice', 'beginner', 'intermediate', 'advanced', 'expert'])), name='mastery_levels_proficiency_level_valid')],
+                "db_table": "mastery_levels",
+                "indexes": [
+                    models.Index(fields=["topic"], name="idx_mastery_topic"),
+                    models.Index(
+                        models.OrderBy(models.F("mastery_percentage"), descending=True), name="idx_mastery_percentage"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "topic"), name="unique_user_topic_mastery"),
+                    models.CheckConstraint(
+                        condition=models.Q(("questions_correct__lte", models.F("questions_answered"))),
+                        name="valid_mastery_counts",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("proficiency_level__in", ["novice", "beginner", "intermediate", "advanced", "expert"])
+                        ),
+                        name="mastery_levels_proficiency_level_valid",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SM2ReviewCard',
+            name="SM2ReviewCard",
             fields=[
-                ('id', models.UUIDField(db_default=django.contrib.postgres.functions.RandomUUID(), default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('repetition_count', models.IntegerField(db_default=0, default=0)),
-                ('easiness_factor', models.FloatField(db_default=2.5, default=2.5)),
-                ('interval_days', models.IntegerField(db_default=1, default=1)),
-                ('next_review_date', models.DateField()),
-                ('last_reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_default=django.db.models.functions.datetime.Now())),
-                ('question', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='review_cards', to='questions.question')),
-                ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='review_cards', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        db_default=django.contrib.postgres.functions.RandomUUID(),
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("repetition_count", models.IntegerField(db_default=0, default=0)),
+                ("easiness_factor", models.FloatField(db_default=2.5, default=2.5)),
+                ("interval_days", models.IntegerField(db_default=1, default=1)),
+                ("next_review_date", models.DateField()),
+                ("last_reviewed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_default=django.db.models.functions.datetime.Now(),
+                        default=django.utils.timezone.now,
+                        editable=False,
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(auto_now=True, db_default=django.db.models.functions.datetime.Now()),
+                ),
+                (
+                    "question",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="review_cards",
+                        to="questions.question",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="review_cards",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'db_table': 'sm2_review_cards',
-                'indexes': [models.Index(fields=['question'], name='idx_sm2_question_id'), models.Index(fields=['user', 'next_review_date'], name='idx_sm2_user_next_review')],
-                'constraints': [models.UniqueConstraint(fields=('user', 'question'), name='unique_user_question_card'), models.CheckConstraint(condition=models.Q(('easiness_factor__gte', 1.3)), name='valid_easiness_factor'), models.CheckConstraint(condition=models.Q(('interval_days__gt', 0)), name='positive_interval')],
+                "db_table": "sm2_review_cards",
+                "indexes": [
+                    models.Index(fields=["question"], name="idx_sm2_question_id"),
+                    models.Index(fields=["user", "next_review_date"], name="idx_sm2_user_next_review"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "question"), name="unique_user_question_card"),
+                    models.CheckConstraint(
+                        condition=models.Q(("easiness_factor__gte", 1.3)), name="valid_easiness_factor"
+                    ),
+                    models.CheckConstraint(condition=models.Q(("interval_days__gt", 0)), name="positive_interval"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='UserProgress',
+            name="UserProgress",
             fields=[
-                ('id', models.UUIDField(db_default=django.contrib.postgres.functions.RandomUUID(), default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('total_attempts', models.IntegerField(db_default=0, default=0)),
-                ('correct_attempts', models.IntegerField(db_default=0, default=0)),
-                ('accuracy_rate', models.GeneratedField(db_persist=True, expression=models.Case(models.When(then=django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.functions.comparison.Cast('correct_attempts', models.FloatField()), '/', django.db.models.functions.comparison.Cast('total_attempts', models.FloatField())), '*', models.Value(1.0)), total_attempts__gt=0), default=models.Value(0.0), output_field=models.FloatField()), output_field=models.FloatField())),
-                ('avg_confidence', models.FloatField(blank=True, null=True)),
-                ('avg_time_seconds', models.FloatField(blank=True, null=True)),
-                ('last_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_default=django.db.models.functions.datetime.Now())),
-                ('question', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='progress', to='questions.question')),
-                ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='question_progress', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        db_default=django.contrib.postgres.functions.RandomUUID(),
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("total_attempts", models.IntegerField(db_default=0, default=0)),
+                ("correct_attempts", models.IntegerField(db_default=0, default=0)),
+                (
+                    "accuracy_rate",
+                    models.GeneratedField(
+                        db_persist=True,
+                        expression=models.Case(
+                            models.When(
+                                then=django.db.models.expressions.CombinedExpression(
+                                    django.db.models.expressions.CombinedExpression(
+                                        django.db.models.functions.comparison.Cast(
+                                            "correct_attempts", models.FloatField()
+                                        ),
+                                        "/",
+                                        django.db.models.functions.comparison.Cast(
+                                            "total_attempts", models.FloatField()
+                                        ),
+                                    ),
+                                    "*",
+                                    models.Value(1.0),
+                                ),
+                                total_attempts__gt=0,
+                            ),
+                            default=models.Value(0.0),
+                            output_field=models.FloatField(),
+                        ),
+                        output_field=models.FloatField(),
+                    ),
+                ),
+                ("avg_confidence", models.FloatField(blank=True, null=True)),
+                ("avg_time_seconds", models.FloatField(blank=True, null=True)),
+                ("last_attempt_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_default=django.db.models.functions.datetime.Now(),
+                        default=django.utils.timezone.now,
+                        editable=False,
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(auto_now=True, db_default=django.db.models.functions.datetime.Now()),
+                ),
+                (
+                    "question",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="progress",
+                        to="questions.question",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="question_progress",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'user progress',
-                'db_table': 'user_progress',
-                'indexes': [models.Index(fields=['question'], name='idx_progress_question_id'), models.Index(models.OrderBy(models.F('last_attempt_at'), descending=True, nulls_last=True), name='idx_progress_last_attempt'), models.Index(models.OrderBy(models.F('accuracy_rate'), descending=True), condition=models.Q(('total_attempts__gte', 3)), name='idx_progress_accuracy')],
-                'constraints': [models.UniqueConstraint(fields=('user', 'question'), name='unique_user_question_progress'), models.CheckConstraint(condition=models.Q(('correct_attempts__lte', models.F('total_attempts'))), name='valid_attempts')],
+                "verbose_name_plural": "user progress",
+                "db_table": "user_progress",
+                "indexes": [
+                    models.Index(fields=["question"], name="idx_progress_question_id"),
+                    models.Index(
+                        models.OrderBy(models.F("last_attempt_at"), descending=True, nulls_last=True),
+                        name="idx_progress_last_attempt",
+                    ),
+                    models.Index(
+                        models.OrderBy(models.F("accuracy_rate"), descending=True),
+                        condition=models.Q(("total_attempts__gte", 3)),
+                        name="idx_progress_accuracy",
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "question"), name="unique_user_question_progress"),
+                    models.CheckConstraint(
+                        condition=models.Q(("correct_attempts__lte", models.F("total_attempts"))), name="valid_attempts"
+                    ),
+                ],
             },
         ),
     ]

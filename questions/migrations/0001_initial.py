@@ -11,170 +11,337 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('materials', '0001_initial'),
+        ("materials", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Question',
+            name="Question",
             fields=[
-                ('id', models.UUIDField(db_default=django.contrib.postgres.functions.RandomUUID(), default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('vignette', models.TextField()),
-                ('options', models.JSONField()),
-                ('correct_index', models.IntegerField()),
-                ('explanation', models.TextField()),
-                ('topic', models.CharField(max_length=255)),
-                ('subtopic', models.CharField(blank=True, max_length=255, null=True)),
-                ('difficulty', models.CharField(choices=[('easy', 'Easy'), ('medium', 'Medium'), ('hard', 'Hard'), ('nbme', 'NBME')], max_length=10)),
-                ('quality_score', models.FloatField(db_default=0.0, default=0.0)),
-                ('is_verified', models.BooleanField(db_default=False, default=False)),
-                ('is_flagged', models.BooleanField(db_default=False, default=False)),
-                ('times_answered', models.IntegerField(db_default=0, default=0)),
-                ('times_correct', models.IntegerField(db_default=0, default=0)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
-                ('material', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='questions', to='materials.material')),
+                (
+                    "id",
+                    models.UUIDField(
+                        db_default=django.contrib.postgres.functions.RandomUUID(),
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("vignette", models.TextField()),
+                ("options", models.JSONField()),
+                ("correct_index", models.IntegerField()),
+                ("explanation", models.TextField()),
+                ("topic", models.CharField(max_length=255)),
+                ("subtopic", models.CharField(blank=True, max_length=255, null=True)),
+                (
+                    "difficulty",
+                    models.CharField(
+                        choices=[("easy", "Easy"), ("medium", "Medium"), ("hard", "Hard"), ("nbme", "NBME")],
+                        max_length=10,
+                    ),
+                ),
+                ("quality_score", models.FloatField(db_default=0.0, default=0.0)),
+                ("is_verified", models.BooleanField(db_default=False, default=False)),
+                ("is_flagged", models.BooleanField(db_default=False, default=False)),
+                ("times_answered", models.IntegerField(db_default=0, default=0)),
+                ("times_correct", models.IntegerField(db_default=0, default=0)),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_default=django.db.models.functions.datetime.Now(),
+                        default=django.utils.timezone.now,
+                        editable=False,
+                    ),
+                ),
+                (
+                    "material",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="questions",
+                        to="materials.material",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'questions',
+                "db_table": "questions",
             },
         ),
         migrations.CreateModel(
-            name='QuestionExplanation',
+            name="QuestionExplanation",
             fields=[
-                ('id', models.UUIDField(db_default=django.contrib.postgres.functions.RandomUUID(), default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('correct_explanation', models.TextField()),
-                ('incorrect_explanations', models.JSONField(blank=True, default=dict)),
-                ('pathophysiology', models.TextField(blank=True, null=True)),
-                ('clinical_relevance', models.TextField(blank=True, null=True)),
-                ('references', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
-                ('question', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='explanations', to='questions.question')),
+                (
+                    "id",
+                    models.UUIDField(
+                        db_default=django.contrib.postgres.functions.RandomUUID(),
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("correct_explanation", models.TextField()),
+                ("incorrect_explanations", models.JSONField(blank=True, default=dict)),
+                ("pathophysiology", models.TextField(blank=True, null=True)),
+                ("clinical_relevance", models.TextField(blank=True, null=True)),
+                ("references", models.JSONField(blank=True, default=list)),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_default=django.db.models.functions.datetime.Now(),
+                        default=django.utils.timezone.now,
+                        editable=False,
+                    ),
+                ),
+                (
+                    "question",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="explanations",
+                        to="questions.question",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'question_explanations',
+                "db_table": "question_explanations",
             },
         ),
         migrations.CreateModel(
-            name='QuestionOption',
+            name="QuestionOption",
             fields=[
-                ('id', models.UUIDField(db_default=django.contrib.postgres.functions.RandomUUID(), default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('option_index', models.IntegerField()),
-                ('option_text', models.TextField()),
-                ('rationale', models.TextField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
-                ('question', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='option_rows', to='questions.question')),
+                (
+                    "id",
+                    models.UUIDField(
+                        db_default=django.contrib.postgres.functions.RandomUUID(),
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("option_index", models.IntegerField()),
+                ("option_text", models.TextField()),
+                ("rationale", models.TextField(blank=True, null=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_default=django.db.models.functions.datetime.Now(),
+                        default=django.utils.timezone.now,
+                        editable=False,
+                    ),
+                ),
+                (
+                    "question",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="option_rows",
+                        to="questions.question",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'question_options',
-                'ordering': ['option_index'],
+                "db_table": "question_options",
+                "ordering": ["option_index"],
             },
         ),
         migrations.CreateModel(
-            name='UserQuestionAttempt',
+            name="UserQuestionAttempt",
             fields=[
-                ('id', models.UUIDField(db_default=django.contrib.postgres.functions.RandomUUID(), default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('selected_index', models.IntegerField()),
-                ('is_correct', models.BooleanField()),
-                ('confidence_rating', models.IntegerField(blank=True, null=True)),
-                ('time_taken_seconds', models.IntegerField()),
-                ('attempt_type', models.CharField(choices=[('practice', 'Practice'), ('review', 'Review'), ('test', 'Test')], max_length=10)),
-                ('session_id', models.UUIDField(blank=True, null=True)),
-                ('answered_at', models.DateTimeField(auto_now_add=True, db_default=django.db.models.functions.datetime.Now())),
-                ('question', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='attempts', to='questions.question')),
-                ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='question_attempts', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        db_default=django.contrib.postgres.functions.RandomUUID(),
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("selected_index", models.IntegerField()),
+                ("is_correct", models.BooleanField()),
+                ("confidence_rating", models.IntegerField(blank=True, null=True)),
+                ("time_taken_seconds", models.IntegerField()),
+                (
+                    "attempt_type",
+                    models.CharField(
+                        choices=[("practice", "Practice"), ("review", "Review"), ("test", "Test")], max_length=10
+                    ),
+                ),
+                ("session_id", models.UUIDField(blank=True, null=True)),
+                (
+                    "answered_at",
+                    models.DateTimeField(auto_now_add=True, db_default=django.db.models.functions.datetime.Now()),
+                ),
+                (
+                    "question",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attempts",
+                        to="questions.question",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="question_attempts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'db_table': 'user_question_attempts',
+                "db_table": "user_question_attempts",
             },
         ),
         migrations.AddIndex(
-            model_name='question',
-            index=models.Index(condition=models.Q(('material__isnull', False)), fields=['material'], name='idx_questions_material_id'),
+            model_name="question",
+            index=models.Index(
+                condition=models.Q(("material__isnull", False)), fields=["material"], name="idx_questions_material_id"
+            ),
         ),
         migrations.AddIndex(
-            model_name='question',
-            index=models.Index(fields=['difficulty'], name='idx_questions_difficulty'),
+            model_name="question",
+            index=models.Index(fields=["difficulty"], name="idx_questions_difficulty"),
         ),
         migrations.AddIndex(
-            model_name='question',
-            index=models.Index(condition=models.Q(('is_verified', True)), fields=['is_verified'], name='idx_questions_verified'),
+            model_name="question",
+            index=models.Index(
+                condition=models.Q(("is_verified", True)), fields=["is_verified"], name="idx_questions_verified"
+            ),
         ),
         migrations.AddIndex(
-            model_name='question',
-            index=models.Index(condition=models.Q(('is_flagged', True)), fields=['is_flagged'], name='idx_questions_flagged'),
+            model_name="question",
+            index=models.Index(
+                condition=models.Q(("is_flagged", True)), fields=["is_flagged"], name="idx_questions_flagged"
+            ),
         ),
         migrations.AddIndex(
-            model_name='question',
-            index=models.Index(models.OrderBy(models.F('quality_score'), descending=True), condition=models.Q(('quality_score__gt', 0.7)), name='idx_questions_quality'),
+            model_name="question",
+            index=models.Index(
+                models.OrderBy(models.F("quality_score"), descending=True),
+                condition=models.Q(("quality_score__gt", 0.7)),
+                name="idx_questions_quality",
+            ),
         ),
         migrations.AddIndex(
-            model_name='question',
-            index=models.Index(fields=['topic', 'difficulty'], name='idx_questions_topic_difficulty'),
+            model_name="question",
+            index=models.Index(fields=["topic", "difficulty"], name="idx_questions_topic_difficulty"),
         ),
         migrations.AddConstraint(
-            model_name='question',
-            constraint=models.CheckConstraint(condition=models.Q(('correct_index__gte', 0), django.db.models.lookups.LessThan(models.F('correct_index'), models.Func(models.F('options'), function='jsonb_array_length', output_field=models.IntegerField()))), name='valid_correct_index'),
+            model_name="question",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("correct_index__gte", 0),
+                    django.db.models.lookups.LessThan(
+                        models.F("correct_index"),
+                        models.Func(
+                            models.F("options"), function="jsonb_array_length", output_field=models.IntegerField()
+                        ),
+                    ),
+                ),
+                name="valid_correct_index",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='question',
-            constraint=models.CheckConstraint(condition=models.Q(('times_correct__lte', models.F('times_answered'))), name='valid_stats'),
+            model_name="question",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("times_correct__lte", models.F("times_answered"))), name="valid_stats"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='question',
-            constraint=models.CheckConstraint(condition=django.db.models.lookups.GreaterThanOrEqual(models.Func(models.F('options'), function='jsonb_array_length', output_field=models.IntegerField()), 2), name='valid_options'),
+            model_name="question",
+            constraint=models.CheckConstraint(
+                condition=django.db.models.lookups.GreaterThanOrEqual(
+                    models.Func(models.F("options"), function="jsonb_array_length", output_field=models.IntegerField()),
+                    2,
+                ),
+                name="valid_options",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='question',
-            constraint=models.CheckConstraint(condition=models.Q(('quality_score__gte', 0), ('quality_score__lte', 1)), name='questions_quality_score_check'),
+            model_name="question",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quality_score__gte", 0), ("quality_score__lte", 1)),
+                name="questions_quality_score_check",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='question',
-            constraint=models.CheckConstraint(condition=models.Q(('difficulty__in', ['easy', 'medium', 'hard', 'nbme'])), name='questions_difficulty_valid'),
+            model_name="question",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("difficulty__in", ["easy", "medium", "hard", "nbme"])),
+                name="questions_difficulty_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='questionexplanation',
-            constraint=models.UniqueConstraint(fields=('question',), name='unique_question_explanation'),
+            model_name="questionexplanation",
+            constraint=models.UniqueConstraint(fields=("question",), name="unique_question_explanation"),
         ),
         migrations.AddConstraint(
-            model_name='questionoption',
-            constraint=models.UniqueConstraint(fields=('question', 'option_index'), name='unique_question_option'),
+            model_name="questionoption",
+            constraint=models.UniqueConstraint(fields=("question", "option_index"), name="unique_question_option"),
         ),
         migrations.AddConstraint(
-            model_name='questionoption',
-            constraint=models.CheckConstraint(condition=models.Q(('option_index__gte', 0)), name='positive_option_index'),
+            model_name="questionoption",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("option_index__gte", 0)), name="positive_option_index"
+            ),
         ),
         migrations.AddIndex(
-            model_name='userquestionattempt',
-            index=models.Index(fields=['question'], name='idx_attempts_question_id'),
+            model_name="userquestionattempt",
+            index=models.Index(fields=["question"], name="idx_attempts_question_id"),
         ),
         migrations.AddIndex(
-            model_name='userquestionattempt',
-            index=models.Index(condition=models.Q(('session_id__isnull', False)), fields=['session_id'], name='idx_attempts_session_id'),
+            model_name="userquestionattempt",
+            index=models.Index(
+                condition=models.Q(("session_id__isnull", False)), fields=["session_id"], name="idx_attempts_session_id"
+            ),
         ),
         migrations.AddIndex(
-            model_name='userquestionattempt',
-            index=models.Index(models.OrderBy(models.F('answered_at'), descending=True), name='idx_attempts_answered_at'),
+            model_name="userquestionattempt",
+            index=models.Index(
+                models.OrderBy(models.F("answered_at"), descending=True), name="idx_attempts_answered_at"
+            ),
         ),
         migrations.AddIndex(
-            model_name='userquestionattempt',
-            index=models.Index(models.F('user'), models.F('question'), models.OrderBy(models.F('answered_at'), descending=True), name='idx_attempts_user_question'),
+            model_name="userquestionattempt",
+            index=models.Index(
+                models.F("user"),
+                models.F("question"),
+                models.OrderBy(models.F("answered_at"), descending=True),
+                name="idx_attempts_user_question",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='userquestionattempt',
-            constraint=models.CheckConstraint(condition=models.Q(('confidence_rating__gte', 1), ('confidence_rating__lte', 5)), name='user_question_attempts_confidence_rating_check'),
+            model_name="userquestionattempt",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("confidence_rating__gte", 1), ("confidence_rating__lte", 5)),
+                name="user_question_attempts_confidence_rating_check",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='userquestionattempt',
-            constraint=models.CheckConstraint(condition=models.Q(('time_taken_seconds__gte', 0)), name='user_question_attempts_time_taken_seconds_check'),
+            model_name="userquestionattempt",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("time_taken_seconds__gte", 0)),
+                name="user_question_attempts_time_taken_seconds_check",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='userquestionattempt',
-            constraint=models.CheckConstraint(condition=models.Q(('attempt_type__in', ['practice', 'review', 'test'])), name='user_question_attempts_attempt_type_valid'),
+            model_name="userquestionattempt",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("attempt_type__in", ["practice", "review", "test"])),
+                name="user_question_attempts_attempt_type_valid",
+            ),
         ),
     ]

@@ -9,5 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [("questions", "0002_fulltext_indexes"), ("accounts", "0002_row_level_security")]
 
     operations = [
-        migrations.RunSQL(owner_policies("user_question_attempts"), reverse_sql=drop_policies("user_question_attempts")),
+        migrations.RunSQL(
+            owner_policies("user_question_attempts"), reverse_sql=drop_policies("user_question_attempts")
+        ),
     ]
