@@ -15,6 +15,7 @@ import time
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -71,7 +72,7 @@ def postgres_url() -> str:
         if fresh or not marker.exists():
             _bootstrap_postgres(server.get_uri("postgres"))
             marker.touch()
-    return f"postgresql://{APP_ROLE}@/{APP_DB}?host={info.socket_dir}"
+    return f"postgresql://{APP_ROLE}@/{APP_DB}?host={quote(str(info.socket_dir))}"
 
 
 def _redis_socket() -> Path:

@@ -86,6 +86,8 @@ DB_POOL_MAX = env.int("DB_POOL_MAX", default=10)
 DATABASES = {"default": env.db_url_config(env.str("DATABASE_URL", default="") or embedded.postgres_url())}
 DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
 DATABASES["default"].setdefault("OPTIONS", {})
+# A Unix socket given as ?host=/path (libpq's form, and the embedded server's) is Django's HOST.
+DATABASES["default"]["HOST"] = DATABASES["default"]["OPTIONS"].pop("host", DATABASES["default"]["HOST"])
 if env.bool("DB_POOL", default=True):
     DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 1, "max_size": DB_POOL_MAX, "timeout": 10}
 else:  # e.g. behind PgBouncer in transaction mode
@@ -148,6 +150,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every start without it
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 STORAGES = {

@@ -9,7 +9,8 @@ from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from accounts.models import User
+from accounts.models import EmailVerificationToken, PasswordResetToken, RefreshToken, User
+from analytics.models import PerformanceMetric, RetentionAnalytic, StudySession
 from coach.models import ChatConversation, ChatMessage, LearningPath, LearningPathMilestone
 from gamification.models import Achievement, UserAchievement, UserStreak, XPTransaction
 from materials.models import Material, MaterialChunk, MaterialProcessingJob, MaterialTag
@@ -250,3 +251,58 @@ class UserStreakFactory(SystemFactory):
 
     user = factory.SubFactory(UserFactory)
     streak_date = factory.Sequence(lambda n: datetime.date(2026, 1, 1) + datetime.timedelta(days=n))
+
+
+class _TokenFactory(SystemFactory):
+    class Meta:
+        abstract = True
+
+    user = factory.SubFactory(UserFactory)
+    token_hash = factory.Sequence(lambda n: f"{n:064x}")
+    expires_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(hours=1))
+
+
+class EmailVerificationTokenFactory(_TokenFactory):
+    class Meta:
+        model = EmailVerificationToken
+
+
+class PasswordResetTokenFactory(_TokenFactory):
+    class Meta:
+        model = PasswordResetToken
+
+
+class RefreshTokenFactory(_TokenFactory):
+    class Meta:
+        model = RefreshToken
+
+
+class StudySessionFactory(SystemFactory):
+    class Meta:
+        model = StudySession
+
+    user = factory.SubFactory(UserFactory)
+    session_type = "tutor"
+    duration_seconds = 1200
+    activity_data = {"questions": 12}
+    started_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(minutes=20))
+    ended_at = factory.LazyFunction(timezone.now)
+
+
+class PerformanceMetricFactory(SystemFactory):
+    class Meta:
+        model = PerformanceMetric
+
+    user = factory.SubFactory(UserFactory)
+    metric_date = factory.LazyFunction(timezone.localdate)
+    topic = "Cardiology"
+    detailed_metrics = {"by_difficulty": {"easy": 3}}
+
+
+class RetentionAnalyticFactory(SystemFactory):
+    class Meta:
+        model = RetentionAnalytic
+
+    user = factory.SubFactory(UserFactory)
+    retention_date = factory.LazyFunction(timezone.localdate)
+    topic_breakdown = {"Cardiology": 0.8}
