@@ -38,7 +38,7 @@ class User(UUIDModel, AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(max_length=255)
     password = models.CharField(max_length=255, db_column="hashed_password")
     name = models.CharField(max_length=255)
-    avatar_url = models.URLField(max_length=500, null=True, blank=True)
+    avatar_url = models.URLField(max_length=500, null=True, blank=True)  # noqa: DJ001 - the seed: NULL, no avatar
 
     xp = models.IntegerField(default=0, db_default=0)
     level = models.IntegerField(default=1, db_default=1)

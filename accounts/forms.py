@@ -1,0 +1,66 @@
+from django import forms
+from django.contrib.auth.forms import SetPasswordForm, SetPasswordMixin
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+
+from accounts.models import User
+from accounts.services import email_normalise
+
+# The users.valid_email CHECK constraint. Django's EmailField alone lets through addresses the
+# database refuses (user@localhost, internationalised domains), which would end in a 500.
+EMAIL_PATTERN = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
+DUPLICATE_EMAIL = "An account with this e-mail address already exists. Log in, or reset your password."
+
+
+def _email_field(autocomplete: str) -> forms.EmailField:
+    return forms.EmailField(
+        label="E-mail address",
+        max_length=255,
+        validators=[RegexValidator(EMAIL_PATTERN, "Enter a valid e-mail address.", code="invalid")],
+        widget=forms.EmailInput(attrs={"autocomplete": autocomplete, "autofocus": True}),
+    )
+
+
+class SignupForm(SetPasswordMixin, forms.Form):
+    email = _email_field("email")
+    name = forms.CharField(label="Name", max_length=255, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    password1, password2 = SetPasswordMixin.create_password_fields()
+
+    def clean_email(self) -> str:
+        email = email_normalise(self.cleaned_data["email"])
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError(DUPLICATE_EMAIL, code="duplicate")
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        self.validate_passwords()
+        # An unsaved user lets the similarity validator compare the password with the address.
+        self.validate_password_for_user(User(email=cleaned.get("email", ""), name=cleaned.get("name", "")))
+        return cleaned
+
+
+class LoginForm(forms.Form):
+    email = _email_field("username")
+    password = forms.CharField(
+        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+class ProfileForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=255, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    daily_goal_minutes = forms.IntegerField(
+        label="Daily goal (minutes)",
+        min_value=1,
+        max_value=480,
+        help_text="How long you want to study each day, from 1 to 480 minutes.",
+    )
+    notifications_enabled = forms.BooleanField(label="Send me study reminders", required=False)
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = _email_field("email")
+
+
+class PasswordResetConfirmForm(SetPasswordForm):
+    """New password twice, checked by the password validators against the account's user."""

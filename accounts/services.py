@@ -1,0 +1,249 @@
+"""Writes for accounts: sign-up, e-mail verification, log-in with rate limits, profile, password
+reset, and the purge of dead tokens.
+
+Token tables have row-level security. A verification or reset link names its user, so these
+services switch the context to that user id (`rls_context(user_id=...)`) and can only ever reach
+that user's tokens; no broad role is needed outside the purge.
+"""
+
+import datetime
+import secrets
+import uuid
+from functools import partial
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.core.cache import cache
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Now
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django_redis import get_redis_connection
+
+from accounts.models import EmailVerificationToken, PasswordResetToken, RefreshToken, SingleUseToken, User
+from accounts.selectors import TokenInvalid, email_verification_token_get, password_reset_token_get, token_hash
+from studyin.cache import ratelimit_key
+from studyin.rls import ROLE_SYSTEM, rls_context
+
+LOGIN_RATE_WINDOW_SECONDS = 60
+PURGE_GRACE = datetime.timedelta(days=1)
+
+
+class EmailTaken(Exception):
+    """Another account already uses this e-mail address."""
+
+
+class LoginFailed(Exception):
+    """Wrong e-mail or password, or an inactive account: the user is not told which."""
+
+
+class LoginRateLimited(Exception):
+    """Too many attempts for this account or from this address within the current minute."""
+
+
+def email_normalise(email: str) -> str:
+    # User.save() lowercases the whole address, so every lookup must do the same.
+    return email.strip().lower()
+
+
+# --- E-mail ----------------------------------------------------------------------------------
+
+
+def _email_send(*, to: str, template: str, context: dict) -> None:
+    subject = "".join(render_to_string(f"accounts/email/{template}_subject.txt", context).splitlines())
+    body = render_to_string(f"accounts/email/{template}_body.txt", context)
+    send_mail(subject, body, None, [to])
+
+
+def _email_send_on_commit(*, to: str, template: str, context: dict) -> None:
+    # Only once the token is committed can its link work. robust=True: a failing mail server
+    # is logged instead of turning a committed sign-up into a 500; the user can ask again.
+    transaction.on_commit(partial(_email_send, to=to, template=template, context=context), robust=True)
+
+
+def _site_url(viewname: str, **kwargs) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse(viewname, kwargs=kwargs)
+
+
+def _token_create(*, model: type[SingleUseToken], user: User, ttl: datetime.timedelta) -> str:
+    """Store a new token's hash for `user` (the caller has set the context) and return the raw token."""
+    raw = secrets.token_urlsafe(32)
+    now = timezone.now()
+    model.objects.create(user=user, token_hash=token_hash(raw), created_at=now, expires_at=now + ttl)
+    return raw
+
+
+# --- Sign-up and e-mail verification -----------------------------------------------------------
+
+
+def email_verification_send(*, user: User) -> None:
+    """Send a fresh verification link; links sent earlier stop working."""
+    with rls_context(user_id=user.pk):
+        EmailVerificationToken.objects.filter(user=user, is_used=False).update(is_used=True)
+        raw = _token_create(
+            model=EmailVerificationToken,
+            user=user,
+            ttl=datetime.timedelta(hours=settings.EMAIL_VERIFICATION_TTL_HOURS),
+        )
+    _email_send_on_commit(
+        to=user.email,
+        template="verify",
+        context={
+            "name": user.name,
+            "url": _site_url("accounts:verify", user_id=user.pk, token=raw),
+            "ttl_hours": settings.EMAIL_VERIFICATION_TTL_HOURS,
+        },
+    )
+
+
+def user_signup(*, email: str, name: str, password: str) -> User:
+    """Create an unverified account and e-mail it a verification link."""
+    with transaction.atomic():
+        try:
+            # The form already refused a known address; two sign-ups racing for the same one
+            # still meet at the unique constraint, inside a savepoint so we can report it.
+            with transaction.atomic():
+                user = User.objects.create_user(email=email_normalise(email), password=password, name=name.strip())
+        except IntegrityError as exc:
+            if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) == "users_email_key":
+                raise EmailTaken from exc
+            raise
+        email_verification_send(user=user)
+    return user
+
+
+def email_verify(*, user_id: uuid.UUID, token: str) -> User:
+    """Mark the user verified if `token` is one of their unused, unexpired verification tokens."""
+    with rls_context(user_id=user_id):
+        row = email_verification_token_get(user_id=user_id, token=token)
+        # Two clicks at the same time both get past the check above; only one of them can
+        # flip is_used, and the other is told the link was used.
+        if not EmailVerificationToken.objects.filter(pk=row.pk, is_used=False, expires_at__gt=Now()).update(
+            is_used=True
+        ):
+            raise TokenInvalid("used")
+        User.objects.filter(pk=user_id).update(is_verified=True, updated_at=Now())
+    return User.objects.get(pk=user_id)
+
+
+# --- Log-in ----------------------------------------------------------------------------------
+
+
+def _ratelimit_hit(*, subjects: list[str], endpoint: str) -> list[int]:
+    """Count one attempt for each subject in its fixed one-minute window; return the counts."""
+    pipe = get_redis_connection("default").pipeline(transaction=True)
+    for subject in subjects:
+        key = cache.make_key(ratelimit_key(subject, endpoint))  # studyin:ratelimit:{subject}:{endpoint}
+        # SET NX EX creates the counter together with its TTL and INCR keeps that TTL, so no
+        # counter can outlive its window (INCR then EXPIRE could, if we died in between).
+        pipe.set(key, 0, ex=LOGIN_RATE_WINDOW_SECONDS, nx=True)
+        pipe.incr(key)
+    return pipe.execute()[1::2]
+
+
+def _ratelimit_clear(*, subject: str, endpoint: str) -> None:
+    get_redis_connection("default").delete(cache.make_key(ratelimit_key(subject, endpoint)))
+
+
+def user_authenticate(*, email: str, password: str, client_ip: str) -> User:
+    """Check e-mail and password, at most LOGIN_RATE_LIMIT times a minute per account and per IP.
+
+    Every attempt counts, including refused ones. Over the limit the password is not checked
+    at all, so a right guess in the 6th try of a minute gains nothing.
+    """
+    email = email_normalise(email)
+    user_id = User.objects.filter(email=email).values_list("pk", flat=True).first()
+    # Unknown addresses get a counter too (keyed by a hash, to keep addresses out of Redis), so
+    # the limit does not reveal which addresses have an account.
+    account = str(user_id) if user_id else f"email-{token_hash(email)}"
+    counts = _ratelimit_hit(subjects=[account, f"ip-{client_ip}"], endpoint="login")
+    if max(counts) > settings.LOGIN_RATE_LIMIT:
+        raise LoginRateLimited
+    user = authenticate(None, username=email, password=password)  # hashes even for unknown addresses
+    if user is None:
+        raise LoginFailed
+    # Success clears the account's counter: whoever just logged in knows the password, so
+    # earlier typos should not lock the owner out later in the minute. The IP counter stays: one
+    # address trying many leaked credentials (credential stuffing) must not reset its own limit
+    # with every hit.
+    _ratelimit_clear(subject=account, endpoint="login")
+    return user
+
+
+# --- Profile ---------------------------------------------------------------------------------
+
+
+def user_profile_update(*, user: User, name: str, daily_goal_minutes: int, notifications_enabled: bool) -> User:
+    with transaction.atomic():
+        user.name = name.strip()
+        user.daily_goal_minutes = daily_goal_minutes
+        user.notifications_enabled = notifications_enabled
+        user.save(update_fields=["name", "daily_goal_minutes", "notifications_enabled", "updated_at"])
+    return user
+
+
+# --- Password reset --------------------------------------------------------------------------
+
+
+def password_reset_request(*, email: str) -> None:
+    """E-mail a reset link if an active account has this address. Says nothing either way."""
+    user = User.objects.filter(email=email_normalise(email), is_active=True).first()
+    if user is None:
+        return
+    ttl = datetime.timedelta(minutes=settings.PASSWORD_RESET_TTL_MINUTES)
+    with rls_context(user_id=user.pk):
+        raw = _token_create(model=PasswordResetToken, user=user, ttl=ttl)
+    _email_send_on_commit(
+        to=user.email,
+        template="password_reset",
+        context={
+            "name": user.name,
+            "url": _site_url("accounts:password_reset_confirm", user_id=user.pk, token=raw),
+            "ttl_minutes": settings.PASSWORD_RESET_TTL_MINUTES,
+        },
+    )
+
+
+def password_reset_confirm(*, user_id: uuid.UUID, token: str, password: str) -> User:
+    """Set a new password with a reset token; the token and the user's other reset links die."""
+    with rls_context(user_id=user_id):
+        row = password_reset_token_get(user_id=user_id, token=token)
+        user = User.objects.get(pk=user_id)
+        if not user.is_active:
+            raise TokenInvalid("invalid")
+        # Claim the token before touching the password, so a double submit cannot set two.
+        if not PasswordResetToken.objects.filter(pk=row.pk, is_used=False, expires_at__gt=Now()).update(is_used=True):
+            raise TokenInvalid("used")
+        PasswordResetToken.objects.filter(user_id=user_id, is_used=False).update(is_used=True)
+        user.set_password(password)
+        # The link reached this address, which is all that verification proves.
+        user.is_verified = True
+        user.save(update_fields=["password", "is_verified", "updated_at"])
+    return user
+
+
+# --- Housekeeping ----------------------------------------------------------------------------
+
+
+def tokens_purge_expired(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Delete tokens that have been dead for more than a day; return deletions per table.
+
+    Dead means expired, used (verification, reset) or revoked (refresh). The day of grace lets
+    a second click on a spent link say "already used" or "expired" rather than "not valid".
+    Safe to run twice: the second run finds nothing.
+    """
+    cutoff = (now or timezone.now()) - PURGE_GRACE
+    deleted = {}
+    with rls_context(role=ROLE_SYSTEM):
+        for model, spent in (
+            (EmailVerificationToken, "is_used"),
+            (PasswordResetToken, "is_used"),
+            (RefreshToken, "is_revoked"),
+        ):
+            dead = Q(expires_at__lt=cutoff) | Q(**{spent: True}, created_at__lt=cutoff)
+            _, per_model = model.objects.filter(dead).delete()
+            deleted[model._meta.db_table] = per_model.get(model._meta.label, 0)
+    return deleted

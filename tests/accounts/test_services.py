@@ -1,0 +1,321 @@
+import pytest
+from django.conf import settings
+from django.db import connection
+from django_redis import get_redis_connection
+
+from accounts import selectors, services
+from accounts.models import EmailVerificationToken, PasswordResetToken, User
+from accounts.selectors import TokenInvalid, token_hash
+from studyin.rls import rls_context
+from tests import factories
+from tests.accounts.helpers import link_in, make_expired_token, make_token
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "plum-tarot-quietly-9"
+
+
+@pytest.fixture
+def unverified(db):
+    return factories.UserFactory(email="una@example.com", name="Una Unverified", is_verified=False)
+
+
+def _verify(user, raw):
+    return services.email_verify(user_id=user.pk, token=raw)
+
+
+# --- Sign-up ---------------------------------------------------------------------------------
+
+
+def test_signup_stores_an_unverified_user_with_an_argon2_hash(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        user = services.user_signup(email="  New@Example.com ", name="Nia New", password=factories.PASSWORD)
+
+    user = User.objects.get(pk=user.pk)
+    assert user.email == "new@example.com"
+    assert user.name == "Nia New"
+    assert not user.is_verified
+    assert user.password.startswith("argon2")
+    assert user.check_password(factories.PASSWORD)
+
+
+def test_signup_emails_a_link_whose_token_is_stored_only_as_its_hash(django_capture_on_commit_callbacks, mailoutbox):
+    with django_capture_on_commit_callbacks(execute=True):
+        user = services.user_signup(email="new@example.com", name="Nia New", password=factories.PASSWORD)
+
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["new@example.com"]
+    assert settings.SITE_URL + "/accounts/verify/" in mailoutbox[0].body
+    user_id, raw = link_in(mailoutbox[0])
+    assert user_id == str(user.pk)
+    token = EmailVerificationToken.objects.get(user=user)
+    assert token.token_hash == token_hash(raw) != raw
+    assert token.is_usable()
+    assert (token.expires_at - token.created_at).total_seconds() == settings.EMAIL_VERIFICATION_TTL_HOURS * 3600
+
+
+def test_signup_sends_no_mail_until_the_transaction_commits(mailoutbox):
+    services.user_signup(email="new@example.com", name="Nia New", password=factories.PASSWORD)
+
+    assert mailoutbox == []  # the test's transaction never commits
+
+
+def test_signup_refuses_an_address_taken_in_another_case(student):
+    with pytest.raises(services.EmailTaken):
+        services.user_signup(email="SAM@Example.COM", name="Sam Again", password=factories.PASSWORD)
+
+    assert User.objects.filter(email__iexact="sam@example.com").count() == 1
+    assert not EmailVerificationToken.objects.exists()
+
+
+# --- E-mail verification ---------------------------------------------------------------------
+
+
+def test_verify_marks_the_user_verified_and_the_token_used(unverified):
+    token = make_token(EmailVerificationToken, unverified, "good-token")
+
+    _verify(unverified, "good-token")
+
+    token.refresh_from_db()
+    unverified.refresh_from_db()
+    assert unverified.is_verified
+    assert token.is_used
+
+
+@pytest.mark.parametrize(
+    ("build", "raw", "reason"),
+    [
+        (lambda user: make_expired_token(EmailVerificationToken, user, "t"), "t", "expired"),
+        (lambda user: make_token(EmailVerificationToken, user, "t", is_used=True), "t", "used"),
+        (lambda user: make_token(EmailVerificationToken, user, "t"), "wrong", "invalid"),
+    ],
+    ids=["expired", "reused", "wrong"],
+)
+def test_verify_refuses_a_token_that_cannot_be_used(unverified, build, raw, reason):
+    token = build(unverified)
+    was_used = token.is_used
+
+    with pytest.raises(TokenInvalid) as excinfo:
+        _verify(unverified, raw)
+
+    assert excinfo.value.reason == reason
+    token.refresh_from_db()
+    unverified.refresh_from_db()
+    assert not unverified.is_verified
+    assert token.is_used == was_used
+
+
+def test_verify_refuses_another_users_token(unverified, peer):
+    peer_token = make_token(EmailVerificationToken, peer, "peer-token")
+    User.objects.filter(pk=peer.pk).update(is_verified=False)
+
+    with pytest.raises(TokenInvalid) as excinfo:
+        _verify(unverified, "peer-token")
+
+    assert excinfo.value.reason == "invalid"
+    peer_token.refresh_from_db()
+    assert not peer_token.is_used
+    assert not User.objects.filter(pk__in=[unverified.pk, peer.pk], is_verified=True).exists()
+
+
+def test_verify_lookup_cannot_see_other_users_tokens_even_without_the_user_filter(unverified, peer):
+    make_token(EmailVerificationToken, peer, "peer-token")
+
+    with rls_context(user_id=unverified.pk):
+        # Row-level security alone hides the peer's row from a lookup running as `unverified`.
+        assert not EmailVerificationToken.objects.filter(token_hash=token_hash("peer-token")).exists()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM email_verification_tokens")
+            assert cursor.fetchone() == (0,)
+
+
+def test_verify_lets_only_one_of_two_simultaneous_clicks_succeed(unverified, monkeypatch):
+    token = make_token(EmailVerificationToken, unverified, "good-token")
+
+    def lookup_then_lose_the_race(**kwargs):
+        row = selectors.email_verification_token_get(**kwargs)
+        # The other click claims the token between our check and our update.
+        EmailVerificationToken.objects.filter(pk=row.pk).update(is_used=True)
+        return row
+
+    monkeypatch.setattr(services, "email_verification_token_get", lookup_then_lose_the_race)
+
+    with pytest.raises(TokenInvalid) as excinfo:
+        _verify(unverified, "good-token")
+
+    assert excinfo.value.reason == "used"
+    unverified.refresh_from_db()
+    assert not unverified.is_verified
+    # The simulated winner ran inside our savepoint, so it was rolled back along with us.
+    token.refresh_from_db()
+    assert not token.is_used
+
+
+def test_resending_verification_retires_earlier_links(unverified, django_capture_on_commit_callbacks, mailoutbox):
+    old = make_token(EmailVerificationToken, unverified, "old-token")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.email_verification_send(user=unverified)
+
+    old.refresh_from_db()
+    assert old.is_used
+    _, raw = link_in(mailoutbox[0])
+    assert EmailVerificationToken.objects.get(user=unverified, is_used=False).token_hash == token_hash(raw)
+    with pytest.raises(TokenInvalid):
+        _verify(unverified, "old-token")
+    _verify(unverified, raw)
+    unverified.refresh_from_db()
+    assert unverified.is_verified
+
+
+# --- Log-in ----------------------------------------------------------------------------------
+
+
+def test_authenticate_returns_the_user_for_the_right_password_in_any_case(student):
+    user = services.user_authenticate(email=" SAM@example.com", password=factories.PASSWORD, client_ip="10.0.0.1")
+
+    assert user.pk == student.pk
+
+
+def test_authenticate_refuses_a_wrong_password_and_counts_it(student):
+    with pytest.raises(services.LoginFailed):
+        services.user_authenticate(email=student.email, password="nope", client_ip="10.0.0.1")
+
+    redis = get_redis_connection("default")
+    assert redis.get(f"studyin:ratelimit:{student.pk}:login") == b"1"
+    assert redis.get("studyin:ratelimit:ip-10.0.0.1:login") == b"1"
+    assert 0 < redis.ttl(f"studyin:ratelimit:{student.pk}:login") <= 60
+
+
+def test_authenticate_refuses_an_inactive_account(student):
+    User.objects.filter(pk=student.pk).update(is_active=False)
+
+    with pytest.raises(services.LoginFailed):
+        services.user_authenticate(email=student.email, password=factories.PASSWORD, client_ip="10.0.0.1")
+
+
+def test_authenticate_counts_unknown_addresses_under_a_hash_not_the_address(db):
+    with pytest.raises(services.LoginFailed):
+        services.user_authenticate(email="Ghost@example.com", password="x", client_ip="10.0.0.1")
+
+    keys = {k.decode() for k in get_redis_connection("default").keys("studyin:ratelimit:*")}
+    assert keys == {
+        f"studyin:ratelimit:email-{token_hash('ghost@example.com')}:login",
+        "studyin:ratelimit:ip-10.0.0.1:login",
+    }
+
+
+def test_authenticate_over_the_limit_refuses_without_checking_the_password(student, monkeypatch):
+    for i in range(settings.LOGIN_RATE_LIMIT):
+        with pytest.raises(services.LoginFailed):
+            services.user_authenticate(email=student.email, password="nope", client_ip=f"10.0.0.{i}")
+    checked = []
+    monkeypatch.setattr(services, "authenticate", lambda *a, **kw: checked.append(kw))
+
+    with pytest.raises(services.LoginRateLimited):
+        services.user_authenticate(email=student.email, password=factories.PASSWORD, client_ip="10.0.1.1")
+
+    assert checked == []
+    assert get_redis_connection("default").get(f"studyin:ratelimit:{student.pk}:login") == b"6"
+
+
+def test_a_successful_login_clears_the_account_counter_but_not_the_ip_counter(student):
+    with pytest.raises(services.LoginFailed):
+        services.user_authenticate(email=student.email, password="nope", client_ip="10.0.0.1")
+
+    services.user_authenticate(email=student.email, password=factories.PASSWORD, client_ip="10.0.0.1")
+
+    redis = get_redis_connection("default")
+    assert redis.get(f"studyin:ratelimit:{student.pk}:login") is None
+    assert redis.get("studyin:ratelimit:ip-10.0.0.1:login") == b"2"
+
+
+# --- Profile ---------------------------------------------------------------------------------
+
+
+def test_profile_update_saves_the_three_fields(student):
+    services.user_profile_update(user=student, name=" Samira ", daily_goal_minutes=90, notifications_enabled=False)
+
+    student.refresh_from_db()
+    assert (student.name, student.daily_goal_minutes, student.notifications_enabled) == ("Samira", 90, False)
+
+
+# --- Password reset --------------------------------------------------------------------------
+
+
+def test_reset_request_emails_an_active_account_a_link(student, django_capture_on_commit_callbacks, mailoutbox):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.password_reset_request(email="Sam@Example.com")
+
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == [student.email]
+    user_id, raw = link_in(mailoutbox[0])
+    assert user_id == str(student.pk)
+    token = PasswordResetToken.objects.get(user=student)
+    assert token.token_hash == token_hash(raw)
+    assert (token.expires_at - token.created_at).total_seconds() == settings.PASSWORD_RESET_TTL_MINUTES * 60
+
+
+@pytest.mark.parametrize("email", ["sam@example.com", "nobody@example.com"], ids=["inactive", "unknown"])
+def test_reset_request_sends_nothing_without_an_active_account(
+    student, email, django_capture_on_commit_callbacks, mailoutbox
+):
+    User.objects.filter(pk=student.pk).update(is_active=False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.password_reset_request(email=email) is None
+
+    assert mailoutbox == []
+    assert not PasswordResetToken.objects.exists()
+
+
+def test_reset_confirm_sets_the_password_and_spends_every_reset_link(student):
+    token = make_token(PasswordResetToken, student, "reset-token")
+    other = make_token(PasswordResetToken, student, "older-token")
+    peers = make_token(PasswordResetToken, factories.UserFactory(), "peer-token")
+
+    services.password_reset_confirm(user_id=student.pk, token="reset-token", password=NEW_PASSWORD)
+
+    student.refresh_from_db()
+    assert student.check_password(NEW_PASSWORD)
+    assert student.password.startswith("argon2")
+    for row in (token, other, peers):
+        row.refresh_from_db()
+    assert token.is_used and other.is_used
+    assert not peers.is_used
+
+
+@pytest.mark.parametrize(
+    ("build", "raw", "reason"),
+    [
+        (lambda user: make_expired_token(PasswordResetToken, user, "t"), "t", "expired"),
+        (lambda user: make_token(PasswordResetToken, user, "t", is_used=True), "t", "used"),
+        (lambda user: make_token(PasswordResetToken, user, "t"), "wrong", "invalid"),
+    ],
+    ids=["expired", "reused", "wrong"],
+)
+def test_reset_confirm_refuses_a_token_that_cannot_be_used(student, build, raw, reason):
+    token = build(student)
+    was_used = token.is_used
+
+    with pytest.raises(TokenInvalid) as excinfo:
+        services.password_reset_confirm(user_id=student.pk, token=raw, password=NEW_PASSWORD)
+
+    assert excinfo.value.reason == reason
+    student.refresh_from_db()
+    token.refresh_from_db()
+    assert student.check_password(factories.PASSWORD)
+    assert token.is_used == was_used
+
+
+def test_reset_confirm_refuses_another_users_token(student, peer):
+    peer_token = make_token(PasswordResetToken, peer, "peer-token")
+
+    with pytest.raises(TokenInvalid):
+        services.password_reset_confirm(user_id=student.pk, token="peer-token", password=NEW_PASSWORD)
+
+    peer_token.refresh_from_db()
+    assert not peer_token.is_used
+    for user in (student, peer):
+        user.refresh_from_db()
+        assert user.check_password(factories.PASSWORD)
