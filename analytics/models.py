@@ -20,7 +20,15 @@ def _user():
     return owner_field("+", null=True, blank=True, on_delete=models.SET_NULL)
 
 
-class StudySessionFields(models.Model):
+class AnalyticsRow(models.Model):
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} {self.id} ({self.created_at:%Y-%m-%d})"
+
+
+class StudySessionFields(AnalyticsRow):
     user = _user()
     session_type = models.CharField(max_length=10, choices=SessionType.choices)
     duration_seconds = models.IntegerField()
@@ -35,7 +43,7 @@ class StudySessionFields(models.Model):
         abstract = True
 
 
-class PerformanceMetricFields(models.Model):
+class PerformanceMetricFields(AnalyticsRow):
     user = _user()
     metric_date = models.DateField()
     topic = models.CharField(max_length=255, null=True, blank=True)
@@ -50,7 +58,7 @@ class PerformanceMetricFields(models.Model):
         abstract = True
 
 
-class RetentionAnalyticFields(models.Model):
+class RetentionAnalyticFields(AnalyticsRow):
     user = _user()
     retention_date = models.DateField()
     cards_reviewed = models.IntegerField(default=0)

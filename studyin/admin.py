@@ -1,0 +1,12 @@
+class ReadOnlyAdminMixin:
+    """For rows that only the application writes (history, ledgers, pipeline output, analytics):
+    staff may look, but an edit here would leave the rows derived from them inconsistent."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
