@@ -75,11 +75,19 @@ def partitions_maintain(
         for offset in range(months_ahead + 1):
             month = add_months(this_month, offset)
             if month not in existing:
-                steps.append((f"create {partition_name(table, month)}", "SELECT studyin_create_partition(%s, %s)", (table, month)))
+                steps.append(
+                    (
+                        f"create {partition_name(table, month)}",
+                        "SELECT studyin_create_partition(%s, %s)",
+                        (table, month),
+                    )
+                )
         for month, part in sorted(existing.items()):
             if drop_older_than is not None and month < add_months(this_month, -drop_older_than):
                 steps.append((f"drop {part.name}", f'DROP TABLE "{part.name}"', ()))
-            elif archive_older_than is not None and part.attached and month < add_months(this_month, -archive_older_than):
+            elif (
+                archive_older_than is not None and part.attached and month < add_months(this_month, -archive_older_than)
+            ):
                 steps.append((f"archive {part.name}", f'ALTER TABLE "{table}" DETACH PARTITION "{part.name}"', ()))
         for description, sql, params in steps:
             actions.append(description)

@@ -56,7 +56,9 @@ def _migrate(database_url: str, *targets: tuple[str, str]) -> str:
 
 def _tables(database_url: str) -> set[str]:
     with psycopg.connect(database_url) as conn:
-        rows = conn.execute("SELECT relname FROM pg_class WHERE relkind IN ('r', 'p') AND relnamespace = 'public'::regnamespace")
+        rows = conn.execute(
+            "SELECT relname FROM pg_class WHERE relkind IN ('r', 'p') AND relnamespace = 'public'::regnamespace"
+        )
         return {r[0] for r in rows}
 
 

@@ -11,7 +11,6 @@ from django.test import override_settings
 from django.urls import path
 
 from materials.models import Material
-
 from studyin.rls import ROLE_STAFF, ROLE_SYSTEM, rls_context, rls_set
 from tests import factories as f
 
@@ -78,15 +77,16 @@ def test_a_student_never_reads_updates_or_deletes_another_students_rows(table, t
 @pytest.mark.django_db
 @pytest.mark.parametrize("table", sorted(OWNED))
 def test_every_user_owned_table_forces_row_level_security(table):
-    assert _sql(
-        "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = %s::regclass", [table]
-    )[1] == [(True, True)]
+    assert _sql("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = %s::regclass", [table])[1] == [
+        (True, True)
+    ]
 
 
 @pytest.mark.django_db
 def test_a_partition_named_directly_is_guarded_too(two_students):
     a, b = two_students
-    mine, theirs = f.StudySessionFactory(user=a), f.StudySessionFactory(user=b)
+    mine = f.StudySessionFactory(user=a)
+    f.StudySessionFactory(user=b)
     partition = f"study_sessions_{mine.created_at:%Y_%m}"
     rls_set(user_id=a.pk)
     assert _sql(f"SELECT id FROM {partition}")[1] == [(mine.id,)]

@@ -127,7 +127,9 @@ def _rows(sql: str, params=()) -> list[tuple]:
 
 
 def test_every_seed_table_exists():
-    tables = {t for (t,) in _rows("SELECT relname FROM pg_class WHERE relkind IN ('r', 'p') AND relispartition = false")}
+    tables = {
+        t for (t,) in _rows("SELECT relname FROM pg_class WHERE relkind IN ('r', 'p') AND relispartition = false")
+    }
     assert SEED_TABLES <= tables
     assert set(SEED_CONSTRAINTS) == set(SEED_INDEXES) == SEED_TABLES
 
@@ -209,9 +211,7 @@ def test_generated_columns_are_stored_and_computed_by_the_database():
 
 
 def test_partitioned_tables_are_partitioned_by_created_at():
-    rows = _rows(
-        "SELECT c.relname, pg_get_partkeydef(c.oid) FROM pg_class c WHERE c.relkind = 'p' ORDER BY 1"
-    )
+    rows = _rows("SELECT c.relname, pg_get_partkeydef(c.oid) FROM pg_class c WHERE c.relkind = 'p' ORDER BY 1")
     assert rows == [
         ("performance_metrics", "RANGE (created_at)"),
         ("retention_analytics", "RANGE (created_at)"),

@@ -12,11 +12,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--months-ahead", type=int, default=settings.PARTITION_MONTHS_AHEAD,
+            "--months-ahead",
+            type=int,
+            default=settings.PARTITION_MONTHS_AHEAD,
             help="create partitions for the current month and this many ahead (default %(default)s)",
         )
         parser.add_argument(
-            "--archive-older-than", type=int, metavar="M",
+            "--archive-older-than",
+            type=int,
+            metavar="M",
             help="detach partitions older than M months; they stay as plain tables",
         )
         parser.add_argument(
@@ -31,8 +35,10 @@ class Command(BaseCommand):
         if archive_older_than is not None and drop_older_than is not None and drop_older_than < archive_older_than:
             raise CommandError("--drop-older-than must not be smaller than --archive-older-than")
         actions = partitions_maintain(
-            months_ahead=months_ahead, archive_older_than=archive_older_than,
-            drop_older_than=drop_older_than, dry_run=dry_run,
+            months_ahead=months_ahead,
+            archive_older_than=archive_older_than,
+            drop_older_than=drop_older_than,
+            dry_run=dry_run,
         )
         prefix = "would " if dry_run else ""
         for action in actions:
