@@ -25,20 +25,17 @@ demo: migrate
 # Web server, Celery worker and beat in the foreground; Ctrl-C stops all three. The embedded
 # PostgreSQL and Redis keep running for the next start (`make stop` stops them).
 run: demo
-	@echo ""
-	@echo "  StudyIn is starting at http://$(HOST):$(PORT)/"
-	@echo "  Demo login: demo@studyin.app / studyin-demo   (admin: staff@studyin.app / studyin-staff)"
-	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/celery -A studyin worker --loglevel=INFO --concurrency=2 & \
 	$(BIN)/celery -A studyin beat --loglevel=INFO & \
+	(sleep 4; printf '\n  StudyIn is running at http://$(HOST):$(PORT)/\n  Demo login: demo@studyin.app / studyin-demo   (admin: staff@studyin.app / studyin-staff)\n  Ctrl-C stops it; `make stop` also stops the embedded PostgreSQL and Redis.\n\n') & \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install
 	$(BIN)/python -m pytest
 
 stop:
-	@test -x $(BIN)/python && $(BIN)/python manage.py embedded stop || echo "nothing to stop"
+	@test -x $(BIN)/python && $(BIN)/python -m studyin.embedded stop || echo "nothing to stop"
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,3 +1,6 @@
+from django.contrib import admin
+
+
 class ReadOnlyAdminMixin:
     """For rows that only the application writes (history, ledgers, pipeline output, analytics):
     staff may look, but an edit here would leave the rows derived from them inconsistent."""
@@ -10,3 +13,8 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+admin.site.site_header = "StudyIn administration"
+admin.site.site_title = "StudyIn admin"
+admin.site.index_title = "Moderation and operations"

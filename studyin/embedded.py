@@ -57,12 +57,18 @@ def _bootstrap_postgres(superuser_uri: str) -> None:
             conn.execute(f"CREATE DATABASE {APP_DB} OWNER {APP_ROLE}")  # a copy of template1
 
 
-def postgres_url() -> str:
+def _pgserver():
     logging.getLogger("pgserver").setLevel(logging.WARNING)
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset; pgserver then uses /tmp, which is fine.
         warnings.simplefilter("ignore")
         import pgserver
+        import pgserver._commands
+    return pgserver
+
+
+def postgres_url() -> str:
+    pgserver = _pgserver()
 
     with _lock("postgres"):
         fresh = not (PGDATA / "PG_VERSION").exists()
@@ -143,11 +149,17 @@ def stop() -> list[str]:
             pass  # the server closes the connection as it shuts down
         stopped.append("redis")
     if (PGDATA / "postmaster.pid").exists():
-        from pgserver._commands import pg_ctl
-        from pgserver.postgres_server import PostgresServer
-
-        user = "pgserver" if os.geteuid() == 0 else None
-        pg_ctl(["-w", "stop", "-m", "fast"], pgdata=PGDATA, user=user)
-        PostgresServer._instances.pop(PGDATA, None)
+        user = "pgserver" if os.geteuid() == 0 else None  # pgserver runs the server as this user under root
+        _pgserver()._commands.pg_ctl(["-w", "stop", "-m", "fast"], pgdata=PGDATA, user=user)
         stopped.append("postgres")
     return stopped
+
+
+if __name__ == "__main__":
+    # `python -m studyin.embedded stop` (make stop): without Django, which would start the
+    # servers just to stop them.
+    import sys
+
+    if sys.argv[1:] != ["stop"]:
+        sys.exit("usage: python -m studyin.embedded stop")
+    print("stopped: " + ", ".join(stopped) if (stopped := stop()) else "nothing was running")
