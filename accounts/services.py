@@ -76,6 +76,13 @@ def _token_create(*, model: type[SingleUseToken], user: User, ttl: datetime.time
     return raw
 
 
+def _token_claim(row: SingleUseToken) -> None:
+    """Spend a token found usable. Two clicks at the same time both found it usable; only one
+    of them can flip is_used, and the other is told the link was used."""
+    if not type(row).objects.filter(pk=row.pk, is_used=False, expires_at__gt=Now()).update(is_used=True):
+        raise TokenInvalid("used")
+
+
 # --- Sign-up and e-mail verification -----------------------------------------------------------
 
 
@@ -118,13 +125,7 @@ def user_signup(*, email: str, name: str, password: str) -> User:
 def email_verify(*, user_id: uuid.UUID, token: str) -> User:
     """Mark the user verified if `token` is one of their unused, unexpired verification tokens."""
     with rls_context(user_id=user_id):
-        row = email_verification_token_get(user_id=user_id, token=token)
-        # Two clicks at the same time both get past the check above; only one of them can
-        # flip is_used, and the other is told the link was used.
-        if not EmailVerificationToken.objects.filter(pk=row.pk, is_used=False, expires_at__gt=Now()).update(
-            is_used=True
-        ):
-            raise TokenInvalid("used")
+        _token_claim(email_verification_token_get(user_id=user_id, token=token))
         User.objects.filter(pk=user_id).update(is_verified=True, updated_at=Now())
     return User.objects.get(pk=user_id)
 
@@ -214,9 +215,7 @@ def password_reset_confirm(*, user_id: uuid.UUID, token: str, password: str) -> 
         user = User.objects.get(pk=user_id)
         if not user.is_active:
             raise TokenInvalid("invalid")
-        # Claim the token before touching the password, so a double submit cannot set two.
-        if not PasswordResetToken.objects.filter(pk=row.pk, is_used=False, expires_at__gt=Now()).update(is_used=True):
-            raise TokenInvalid("used")
+        _token_claim(row)  # before touching the password, so a double submit cannot set two
         PasswordResetToken.objects.filter(user_id=user_id, is_used=False).update(is_used=True)
         user.set_password(password)
         # The link reached this address, which is all that verification proves.
