@@ -211,6 +211,29 @@ LOGGING = {
     "loggers": {"pgserver": {"level": "WARNING"}},
 }
 
+# --- Materials pipeline ---------------------------------------------------------------------
+MATERIAL_MAX_UPLOAD_BYTES = env.int("MATERIAL_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+CHUNK_SIZE = env.int("CHUNK_SIZE", default=1000)  # characters (~200 MiniLM tokens)
+CHUNK_OVERLAP = env.int("CHUNK_OVERLAP", default=200)  # characters
+QUESTIONS_PER_MATERIAL = env.int("QUESTIONS_PER_MATERIAL", default=30)
+JOB_STUCK_AFTER_SECONDS = env.int("JOB_STUCK_AFTER_SECONDS", default=45 * 60)
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+
 # --- AI backends ----------------------------------------------------------------------------
-# Dimension of material_chunks.embedding (vector(N)); 384 for the local MiniLM embedder.
+# "local": all-MiniLM-L6-v2 (int8 ONNX, shipped by a PyPI package, 384 dimensions, CPU, offline).
+# "openai": any OpenAI-compatible /embeddings endpoint (text-embedding-3-small: 1536).
+EMBEDDING_BACKEND = env.str("EMBEDDING_BACKEND", default="local")
+EMBEDDING_API_BASE = env.str("EMBEDDING_API_BASE", default="")
+EMBEDDING_API_KEY = env.str("EMBEDDING_API_KEY", default="")
+EMBEDDING_MODEL = env.str("EMBEDDING_MODEL", default="text-embedding-3-small")
+# Dimension of material_chunks.embedding (vector(N)); changing it is `manage.py reembed`.
 EMBEDDING_DIMENSIONS = env.int("EMBEDDING_DIMENSIONS", default=384)
+EMBEDDING_BATCH_SIZE = env.int("EMBEDDING_BATCH_SIZE", default=64)
+EMBEDDING_THREADS = env.int("EMBEDDING_THREADS", default=0)  # 0: one per core
+# "offline": questions built from the material itself. "openai": an OpenAI-compatible chat endpoint.
+QUESTION_GENERATOR = env.str("QUESTION_GENERATOR", default="offline")
+LLM_API_BASE = env.str("LLM_API_BASE", default="")
+LLM_API_KEY = env.str("LLM_API_KEY", default="")
+LLM_MODEL = env.str("LLM_MODEL", default="gpt-4o-mini")
+AI_HTTP_TIMEOUT = env.float("AI_HTTP_TIMEOUT", default=60.0)
