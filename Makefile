@@ -26,7 +26,7 @@ demo: migrate
 # PostgreSQL and Redis keep running for the next start (`make stop` stops them).
 run: demo
 	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/celery -A studyin worker --loglevel=INFO --concurrency=2 & \
+	$(BIN)/celery -A studyin worker --loglevel=INFO --concurrency=2 -Q default,ingestion,maintenance & \
 	$(BIN)/celery -A studyin beat --loglevel=INFO & \
 	(sleep 4; printf '\n  StudyIn is running at http://$(HOST):$(PORT)/\n  Demo login: demo@studyin.app / studyin-demo   (admin: staff@studyin.app / studyin-staff)\n  Ctrl-C stops it; `make stop` also stops the embedded PostgreSQL and Redis.\n\n') & \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.template.defaultfilters import truncatechars
 
-from materials.models import Material, MaterialChunk, MaterialProcessingJob, MaterialTag
+from materials import services
+from materials.models import Material, MaterialChunk, MaterialPage, MaterialProcessingJob, MaterialTag
 from studyin.admin import ReadOnlyAdminMixin
 
 
@@ -52,6 +53,21 @@ class MaterialAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     inlines = (JobInline, TagInline, ChunkInline)
+    actions = ("reprocess",)
+
+    @admin.action(description="Process selected materials again from the start")
+    def reprocess(self, request, queryset):
+        started = sum(services.material_reprocess(material=material) for material in queryset)
+        self.message_user(request, f"{started} of {queryset.count()} materials queued for processing again.")
+
+
+@admin.register(MaterialPage)
+class MaterialPageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("material", "page_number", "heading", "created_at")
+    list_select_related = ("material",)
+    search_fields = ("material__title", "heading")
+    ordering = ("material", "page_number")
+    show_full_result_count = False
 
 
 @admin.register(MaterialChunk)
@@ -67,7 +83,7 @@ class MaterialChunkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(MaterialProcessingJob)
 class MaterialProcessingJobAdmin(admin.ModelAdmin):
-    list_display = ("material", "job_type", "status", "started_at", "completed_at", "created_at")
+    list_display = ("material", "job_type", "status", "attempts", "started_at", "completed_at", "error_message")
     list_filter = ("job_type", "status")
     list_select_related = ("material",)
     search_fields = ("material__title",)

@@ -3,6 +3,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
+from django.urls import reverse
 from pgvector.django import HnswIndex, VectorField
 
 from studyin.models import UUIDModel, choices_check, created_at_field, non_negative, owner_field
@@ -66,6 +67,13 @@ class Material(UUIDModel):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("materials:detail", args=[self.pk])
+
+    @property
+    def is_processing(self) -> bool:
+        return self.processing_status in (ProcessingStatus.PENDING, ProcessingStatus.PROCESSING)
+
 
 class MaterialChunk(UUIDModel):
     material = models.ForeignKey(Material, on_delete=models.CASCADE, related_name="chunks", db_index=False)
@@ -86,10 +94,12 @@ class MaterialChunk(UUIDModel):
         constraints = [
             models.CheckConstraint(condition=Q(char_end__gt=F("char_start")), name="valid_chunk_range"),
             models.CheckConstraint(condition=Q(chunk_index__gte=0), name="positive_chunk_index"),
+            # One chunk per position: a re-run of the embed stage replaces, never duplicates. It
+            # starts with material_id, so idx_chunks_material_id became redundant (migration 0004).
+            models.UniqueConstraint(fields=["material", "chunk_index"], name="unique_material_chunk"),
         ]
         # idx_chunks_content_search (full text) is in migration 0002.
         indexes = [
-            models.Index(fields=["material"], name="idx_chunks_material_id"),
             models.Index(fields=["page_number"], name="idx_chunks_page_number", condition=Q(page_number__isnull=False)),
             HnswIndex(
                 name="idx_chunks_embedding",
@@ -98,6 +108,25 @@ class MaterialChunk(UUIDModel):
                 ef_construction=64,
                 opclasses=["vector_cosine_ops"],
             ),
+        ]
+
+
+class MaterialPage(UUIDModel):
+    """The text of one page (PDF) or section (DOCX, Markdown, text) as parsed: what the reader
+    shows, and what chunk offsets (char_start/char_end) point into."""
+
+    material = models.ForeignKey(Material, on_delete=models.CASCADE, related_name="pages", db_index=False)
+    page_number = models.IntegerField()
+    heading = models.CharField(max_length=500, blank=True, default="")
+    text = models.TextField()
+    created_at = created_at_field()
+
+    class Meta:
+        db_table = "material_pages"
+        ordering = ["page_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["material", "page_number"], name="unique_material_page"),
+            models.CheckConstraint(condition=Q(page_number__gte=1), name="positive_page_number"),
         ]
 
 
@@ -116,6 +145,8 @@ class JobStatus(models.TextChoices):
 
 
 class MaterialProcessingJob(UUIDModel):
+    """The truth about one stage of a material's processing: one row per (material, stage)."""
+
     material = models.ForeignKey(Material, on_delete=models.CASCADE, related_name="jobs", db_index=False)
 
     job_type = models.CharField(max_length=30, choices=JobType.choices)
@@ -126,6 +157,8 @@ class MaterialProcessingJob(UUIDModel):
     result = models.JSONField(default=dict, blank=True)
     error_message = models.TextField(null=True, blank=True)
 
+    attempts = models.IntegerField(default=0, db_default=0)  # runs started, for the reaper's limit
+
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     created_at = created_at_field()
@@ -133,6 +166,9 @@ class MaterialProcessingJob(UUIDModel):
     class Meta:
         db_table = "material_processing_jobs"
         constraints = [
+            # One row per stage. It starts with material_id, so idx_jobs_material_id became
+            # redundant (migration 0004).
+            models.UniqueConstraint(fields=["material", "job_type"], name="unique_material_job"),
             models.CheckConstraint(
                 condition=Q(status=JobStatus.COMPLETED, completed_at__isnull=False) | ~Q(status=JobStatus.COMPLETED),
                 name="valid_completion",
@@ -141,7 +177,6 @@ class MaterialProcessingJob(UUIDModel):
             choices_check("material_processing_jobs", "status", JobStatus),
         ]
         indexes = [
-            models.Index(fields=["material"], name="idx_jobs_material_id"),
             models.Index(
                 fields=["status"],
                 name="idx_jobs_status",
@@ -149,6 +184,14 @@ class MaterialProcessingJob(UUIDModel):
             ),
             models.Index(fields=["job_type"], name="idx_jobs_type"),
         ]
+
+    def progress_percent(self) -> int | None:
+        """For the progress bar: None while running with nothing measured (an indeterminate bar)."""
+        if self.status == JobStatus.COMPLETED:
+            return 100
+        if self.status == JobStatus.RUNNING and self.result.get("total"):
+            return round(100 * self.result.get("done", 0) / self.result["total"])
+        return None if self.status == JobStatus.RUNNING else 0
 
 
 class MaterialTag(UUIDModel):

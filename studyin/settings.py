@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django_htmx",
     "studyin",
     "accounts",
     "materials",
@@ -56,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     # After authentication: opens the request's transaction and sets the row-level security context.
     "studyin.rls.RowLevelSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -179,11 +181,23 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Queues by kind, so each can get its own workers (README, "Production"). `make run` consumes all.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "materials.tasks.stage_run": {"queue": "ingestion"},
+    "analytics.tasks.*": {"queue": "maintenance"},
+    "accounts.tasks.*": {"queue": "maintenance"},
+    "materials.tasks.jobs_reap": {"queue": "maintenance"},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "partitions-maintain": {
         "task": "analytics.tasks.partitions_maintain",
         "schedule": crontab(minute=15, hour=3, day_of_month=1),
+    },
+    "materials-jobs-reap": {
+        "task": "materials.tasks.jobs_reap",
+        "schedule": 300.0,
     },
     "tokens-purge-expired": {
         "task": "accounts.tasks.tokens_purge_expired",

@@ -16,3 +16,5 @@ def _with_db(url: str, db: int) -> str:
 CACHES["default"]["LOCATION"] = _with_db(REDIS_URL, 1)
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
+# Tasks queued by tests go to Redis database 1 too, never into the development worker's queue.
+CELERY_BROKER_URL = _with_db(REDIS_URL, 1).replace("unix://", "redis+socket://", 1)

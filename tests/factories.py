@@ -13,7 +13,7 @@ from accounts.models import EmailVerificationToken, PasswordResetToken, RefreshT
 from analytics.models import PerformanceMetric, RetentionAnalytic, StudySession
 from coach.models import ChatConversation, ChatMessage, LearningPath, LearningPathMilestone
 from gamification.models import Achievement, UserAchievement, UserStreak, XPTransaction
-from materials.models import Material, MaterialChunk, MaterialProcessingJob, MaterialTag
+from materials.models import Material, MaterialChunk, MaterialPage, MaterialProcessingJob, MaterialTag
 from practice.models import PracticeSession, PracticeSessionQuestion
 from progress.models import MasteryLevel, SM2ReviewCard, UserProgress
 from questions.models import Question, QuestionExplanation, QuestionOption, UserQuestionAttempt
@@ -70,6 +70,15 @@ class MaterialChunkFactory(SystemFactory):
     chunk_index = factory.Sequence(int)
     char_start = 0
     char_end = 60
+
+
+class MaterialPageFactory(SystemFactory):
+    class Meta:
+        model = MaterialPage
+
+    material = factory.SubFactory(MaterialFactory)
+    page_number = factory.Sequence(lambda n: n + 1)
+    text = "Beta blockers reduce mortality after myocardial infarction. They lower myocardial oxygen demand."
 
 
 class MaterialProcessingJobFactory(SystemFactory):

@@ -67,10 +67,14 @@ class FakeOpenAI:
                 try:
                     body = json.loads(self.rfile.read(length) or b"{}")
                 except json.JSONDecodeError:
-                    return self._reply(400, {"error": {"message": "invalid JSON body", "type": "invalid_request_error"}})
+                    return self._reply(
+                        400, {"error": {"message": "invalid JSON body", "type": "invalid_request_error"}}
+                    )
                 fake.requests.append((self.path, dict(self.headers), body))
                 if self.headers.get("Authorization") != f"Bearer {fake.api_key}":
-                    return self._reply(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}})
+                    return self._reply(
+                        401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}
+                    )
                 if fake._failures:
                     status = fake._failures.pop(0)
                     return self._reply(status, {"error": {"message": "simulated failure", "type": "server_error"}})
@@ -78,7 +82,9 @@ class FakeOpenAI:
                     return self._embeddings(body)
                 if self.path == "/v1/chat/completions":
                     return self._chat(body)
-                return self._reply(404, {"error": {"message": f"Unknown path {self.path}", "type": "invalid_request_error"}})
+                return self._reply(
+                    404, {"error": {"message": f"Unknown path {self.path}", "type": "invalid_request_error"}}
+                )
 
             def _embeddings(self, body: dict) -> None:
                 inputs = body.get("input")

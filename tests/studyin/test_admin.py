@@ -37,6 +37,7 @@ def one_of_each(student, question):
     """A row for every registered model, all owned by the student: the staff role must see them."""
     material = factories.MaterialFactory(user=student)
     factories.MaterialChunkFactory(material=material)
+    factories.MaterialPageFactory(material=material)
     factories.MaterialProcessingJobFactory(material=material)
     factories.MaterialTagFactory(material=material)
     factories.AttemptFactory(user=student, question=question)

@@ -18,6 +18,7 @@ from tests import factories as f
 OWNED = {
     "materials": lambda u: f.MaterialFactory(user=u),
     "material_chunks": lambda u: f.MaterialChunkFactory(material__user=u),
+    "material_pages": lambda u: f.MaterialPageFactory(material__user=u),
     "material_processing_jobs": lambda u: f.MaterialProcessingJobFactory(material__user=u),
     "material_tags": lambda u: f.MaterialTagFactory(material__user=u),
     "user_question_attempts": lambda u: f.AttemptFactory(user=u),

@@ -24,9 +24,10 @@ SEED_CONSTRAINTS = {
     "email_verification_tokens": {"email_verification_tokens_token_hash_key", "valid_expiration"},
     "password_reset_tokens": {"password_reset_tokens_token_hash_key", "valid_expiration"},
     "materials": {"positive_file_size", "positive_counts", "materials_processing_status_valid"},
-    "material_chunks": {"valid_chunk_range", "positive_chunk_index"},
+    "material_chunks": {"valid_chunk_range", "positive_chunk_index", "unique_material_chunk"},
     "material_processing_jobs": {
         "valid_completion", "material_processing_jobs_job_type_valid", "material_processing_jobs_status_valid",
+        "unique_material_job",
     },
     "material_tags": {"unique_material_tag", "material_tags_confidence_check"},
     "questions": {
@@ -62,7 +63,7 @@ SEED_CONSTRAINTS = {
 }  # fmt: skip
 
 # Every seed index except the redundant ones (DESIGN.md item 5) and the two that used
-# CURRENT_DATE (replaced by idx_sm2_user_next_review).
+# CURRENT_DATE (replaced by idx_sm2_user_next_review). Tables StudyIn adds are not listed here.
 SEED_INDEXES = {
     "users": {"idx_users_active", "idx_users_verified", "idx_users_last_study"},
     "refresh_tokens": {"idx_refresh_tokens_user_id", "idx_refresh_tokens_family_id", "idx_refresh_tokens_expires_at"},
@@ -73,9 +74,9 @@ SEED_INDEXES = {
         "idx_materials_tags", "idx_materials_search",
     },
     "material_chunks": {
-        "idx_chunks_material_id", "idx_chunks_page_number", "idx_chunks_embedding", "idx_chunks_content_search",
+        "idx_chunks_page_number", "idx_chunks_embedding", "idx_chunks_content_search",
     },
-    "material_processing_jobs": {"idx_jobs_material_id", "idx_jobs_status", "idx_jobs_type"},
+    "material_processing_jobs": {"idx_jobs_status", "idx_jobs_type"},
     "material_tags": {"idx_tags_tag", "idx_tags_category"},
     "questions": {
         "idx_questions_material_id", "idx_questions_difficulty", "idx_questions_verified", "idx_questions_flagged",
@@ -117,6 +118,8 @@ LEFT_OUT = {
     "idx_streaks_user_date", "idx_session_questions_session_id", "idx_milestones_path_id",
     "idx_user_achievements_user_id", "idx_milestones_completed", "idx_user_achievements_completed",
     "idx_sm2_next_review", "idx_sm2_is_due",
+    # prefixes of unique_material_chunk and unique_material_job (materials migration 0004)
+    "idx_chunks_material_id", "idx_jobs_material_id",
 }  # fmt: skip
 
 

@@ -1,0 +1,34 @@
+"""Celery tasks: thin wrappers that take ids and call one service (materials/services.py)."""
+
+from celery import shared_task
+
+from materials import services
+
+MAX_RETRIES = 5
+
+
+def _backoff(retries: int) -> int:
+    return min(600, 15 * 2**retries)  # 15 s, 30 s, 1 min, 2 min, 4 min
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES)
+def stage_run(self, job_id: str, user_id: str) -> None:
+    """Run one pipeline stage, then queue the next. Safe to deliver twice: the stage is
+    claimed with a conditional update, so a second delivery finds nothing to do."""
+    try:
+        following = services.job_run(job_id=job_id, user_id=user_id)
+    except services.TRANSIENT_ERRORS as exc:
+        if self.request.retries >= self.max_retries:
+            services.job_give_up(
+                job_id=job_id, user_id=user_id, message=f"Gave up after {self.max_retries + 1} attempts: {exc}"
+            )
+            return
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    if following is not None:
+        stage_run.delay(str(following.pk), user_id)
+
+
+@shared_task(acks_late=True, time_limit=300)
+def jobs_reap() -> dict[str, int]:
+    """Every few minutes (beat): recover stages whose worker died."""
+    return services.jobs_reap()
