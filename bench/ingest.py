@@ -56,9 +56,9 @@ def medical_pdf(pages: int, path: Path) -> None:
     pdf.set_font("Helvetica", size=10)
     for number in range(1, pages + 1):
         pdf.add_page()
-        pdf.multi_cell(0, 5, f"Chapter {1 + number // 20}, page {number}")
+        pdf.multi_cell(0, 5, f"Chapter {1 + number // 20}, page {number}", new_x="LMARGIN", new_y="NEXT")
         for _ in range(5):  # five paragraphs of about 90 words
-            pdf.multi_cell(0, 5, " ".join(rng.choice(SENTENCES) for _ in range(7)))
+            pdf.multi_cell(0, 5, " ".join(rng.choice(SENTENCES) for _ in range(7)), new_x="LMARGIN", new_y="NEXT")
             pdf.ln(2)
     pdf.output(str(path))
 

@@ -17,17 +17,16 @@ import importlib.resources
 import json
 import os
 import threading
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
-from http.client import HTTPException
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 from django.conf import settings
+
+from studyin.openai_http import post_json
 
 
 class EmbeddingError(Exception):
@@ -200,16 +199,6 @@ class LocalEmbedder:
 # The models' own sizes. `dimensions` is left out of a request that would ask for the native size:
 # text-embedding-ada-002 refuses the parameter outright, and the answer is the same without it.
 _NATIVE_DIMENSIONS = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "text-embedding-ada-002": 1536}
-_TRANSIENT_STATUSES = {408, 409, 429}  # and every 5xx
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A redirect would resend the Authorization header to wherever it points.
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
 
 
 class OpenAIEmbedder:
@@ -268,44 +257,13 @@ class OpenAIEmbedder:
         return _normalised(vectors)
 
     def _post(self, body: dict):
-        request = urllib.request.Request(
-            self.url,
-            data=json.dumps(body).encode(),
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "Authorization": f"Bearer {self.api_key}",
-            },
+        payload = post_json(
+            self.url, body, api_key=self.api_key, timeout=self.timeout, errors=(EmbeddingError, TransientEmbeddingError)
         )
-        try:
-            with _opener.open(request, timeout=self.timeout) as response:
-                payload = response.read()
-        except urllib.error.HTTPError as exc:
-            message = f"{self.url} answered {exc.code}: {_error_message(exc)}"
-            if exc.code in _TRANSIENT_STATUSES or exc.code >= 500:
-                raise TransientEmbeddingError(message) from exc
-            raise EmbeddingError(message) from exc
-        except (urllib.error.URLError, TimeoutError, ConnectionError, HTTPException) as exc:
-            # Refused, reset, DNS failure, a timeout, a connection closed half-way through.
-            reason = getattr(exc, "reason", None) or exc
-            raise TransientEmbeddingError(f"cannot reach {self.url}: {reason}") from exc
         try:
             return json.loads(payload)
         except ValueError as exc:
             raise EmbeddingError(f"{self.url} answered with a body that is not JSON") from exc
-
-
-def _error_message(exc: urllib.error.HTTPError) -> str:
-    """The server's own explanation (OpenAI's {"error": {"message": ...}}), briefly."""
-    try:
-        body = exc.read(2000).decode("utf-8", "replace")
-    except (OSError, HTTPException):
-        return exc.reason
-    try:
-        return str(json.loads(body)["error"]["message"])[:300]
-    except (ValueError, KeyError, TypeError):
-        return body[:300] or str(exc.reason)
 
 
 # --- The configured backend ----------------------------------------------------------------------

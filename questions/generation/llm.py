@@ -37,16 +37,14 @@ from __future__ import annotations
 
 import json
 import math
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from http.client import HTTPException
 
 from django.conf import settings
 
 from questions.models import Difficulty
+from studyin.openai_http import post_json
 
 from .drafts import (
     OPTION_COUNT,
@@ -64,7 +62,6 @@ from .drafts import (
 PROMPT_CHAR_BUDGET = 12_000
 MAX_QUESTIONS_PER_REQUEST = 10
 TEMPERATURE = 0.3
-_TRANSIENT_STATUSES = {408, 409, 429}  # and every 5xx
 
 SYSTEM_PROMPT = f"""You write USMLE/NBME-style multiple-choice questions for medical students.
 Use ONLY facts stated in the excerpts the user gives you. Never use outside knowledge: if the
@@ -184,48 +181,17 @@ class LLMGenerator(UsesEmbedder):
         return content if isinstance(content, str) else ""
 
     def _post(self, body: dict):
-        request = urllib.request.Request(
+        payload = post_json(
             self.url,
-            data=json.dumps(body).encode(),
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "Authorization": f"Bearer {self.api_key}",
-            },
+            body,
+            api_key=self.api_key,
+            timeout=self.timeout,
+            errors=(GenerationError, TransientGenerationError),
         )
-        try:
-            with _opener.open(request, timeout=self.timeout) as response:
-                payload = response.read()
-        except urllib.error.HTTPError as exc:
-            message = f"{self.url} answered {exc.code}: {_error_message(exc)}"
-            if exc.code in _TRANSIENT_STATUSES or exc.code >= 500:
-                raise TransientGenerationError(message) from exc
-            raise GenerationError(message) from exc
-        except (urllib.error.URLError, TimeoutError, ConnectionError, HTTPException) as exc:
-            reason = getattr(exc, "reason", None) or exc
-            raise TransientGenerationError(f"cannot reach {self.url}: {reason}") from exc
         try:
             return json.loads(payload)
         except ValueError:
-            return None
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A redirect would resend the Authorization header to wherever it points.
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
-def _error_message(exc: urllib.error.HTTPError) -> str:
-    try:
-        body = exc.read(2000).decode("utf-8", "replace")
-        return str(json.loads(body)["error"]["message"])[:300]
-    except (OSError, HTTPException, ValueError, KeyError, TypeError):
-        return str(exc.reason)
+            return None  # read as a bad reply, and asked again
 
 
 def _groups(chunks: list[SourceChunk], budget: int) -> list[list[SourceChunk]]:

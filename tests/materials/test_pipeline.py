@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from materials import services, tasks
-from materials.embeddings import TransientEmbeddingError, get_embedder
+from materials.embeddings import EmbeddingError, TransientEmbeddingError, get_embedder
 from materials.models import JobStatus, Material, MaterialChunk, MaterialPage, MaterialProcessingJob, MaterialTag
 from materials.selectors import passages_search
 from questions.models import Question, QuestionOption
@@ -247,3 +247,25 @@ def test_the_ingest_command_runs_the_pipeline_and_prints_a_summary(student, tmp_
     assert "renal.docx: completed:" in out.getvalue()
     material = Material.objects.get(user=student)
     assert material.chunk_count > 0 and material.pages.get().heading == "Renal physiology"
+
+
+class BrokenEmbedder:
+    name, dimensions = "broken", 384
+
+    def embed(self, texts):
+        raise EmbeddingError("The embeddings endpoint refused the API key (HTTP 401).")
+
+
+def test_a_permanent_error_in_a_task_ends_failed_with_its_message(student, monkeypatch, eager_celery):
+    material = _upload(student, documents.pdf_bytes(CARDIOLOGY), "cardiology.pdf")
+    monkeypatch.setattr(services, "get_embedder", BrokenEmbedder)
+
+    tasks.stage_run.apply(args=[str(material.jobs.get(job_type="parse").pk), str(student.pk)])
+
+    material.refresh_from_db()
+    embed = material.jobs.get(job_type="embed")
+    assert (embed.status, embed.attempts) == (JobStatus.FAILED, 1)  # not retried
+    assert embed.error_message == "The embeddings endpoint refused the API key (HTTP 401)."
+    assert material.processing_status == "failed"
+    assert material.processing_error == "Embed: The embeddings endpoint refused the API key (HTTP 401)."
+    assert material.jobs.get(job_type="analyze").status == JobStatus.PENDING
