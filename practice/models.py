@@ -31,6 +31,12 @@ class PracticeSession(UUIDModel):
     status = models.CharField(
         max_length=10, choices=SessionStatus.choices, default=SessionStatus.ACTIVE, db_default=SessionStatus.ACTIVE
     )
+    # Where the student is and how much of the block clock is used: a pause, a reload or a
+    # server restart loses nothing. The clock runs from `resumed_at` while active.
+    current_position = models.IntegerField(default=1, db_default=1)
+    elapsed_seconds = models.IntegerField(default=0, db_default=0)
+    resumed_at = models.DateTimeField(null=True, blank=True)
+    time_limit_seconds = models.IntegerField(null=True, blank=True)  # timed and test blocks
     started_at = models.DateTimeField(auto_now_add=True, db_default=models.functions.Now())
     completed_at = models.DateTimeField(null=True, blank=True)
     created_at = created_at_field()
@@ -40,6 +46,9 @@ class PracticeSession(UUIDModel):
         constraints = [
             models.CheckConstraint(condition=Q(correct_count__lte=F("total_questions")), name="valid_counts"),
             models.CheckConstraint(condition=Q(xp_earned__gte=0), name="valid_xp"),
+            models.CheckConstraint(
+                condition=Q(current_position__gte=1, elapsed_seconds__gte=0), name="valid_block_position"
+            ),
             choices_check("practice_sessions", "session_type", SessionType),
             choices_check("practice_sessions", "status", SessionStatus),
         ]
@@ -61,6 +70,11 @@ class PracticeSessionQuestion(UUIDModel):
         "questions.Question", on_delete=models.CASCADE, related_name="session_items", db_index=False
     )
     question_order = models.IntegerField()
+    selected_index = models.IntegerField(null=True, blank=True)  # chosen, submitted or not
+    confidence_rating = models.IntegerField(null=True, blank=True)
+    is_marked = models.BooleanField(default=False, db_default=False)
+    struck_options = models.JSONField(default=list, blank=True)  # option indexes struck out
+    shown_at = models.DateTimeField(null=True, blank=True)  # first shown: the answer's time runs from here
     is_correct = models.BooleanField(null=True, blank=True)
     time_taken_seconds = models.IntegerField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
@@ -72,5 +86,9 @@ class PracticeSessionQuestion(UUIDModel):
             # idx_session_questions_session_id is left out: unique_session_question starts with session_id.
             models.UniqueConstraint(fields=["session", "question"], name="unique_session_question"),
             models.CheckConstraint(condition=Q(question_order__gt=0), name="positive_question_order"),
+            models.CheckConstraint(
+                condition=Q(confidence_rating__gte=1, confidence_rating__lte=5),
+                name="practice_session_questions_confidence_check",
+            ),
         ]
         indexes = [models.Index(fields=["question"], name="idx_session_questions_question_id")]

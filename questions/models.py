@@ -1,5 +1,7 @@
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import F, Func, Q
+from django.db.models import F, Func, Q, Value
 from django.db.models.lookups import GreaterThanOrEqual, LessThan
 
 from studyin.models import UUIDModel, choices_check, created_at_field, owner_field
@@ -42,6 +44,12 @@ class Question(UUIDModel):
 
     times_answered = models.IntegerField(default=0, db_default=0)
     times_correct = models.IntegerField(default=0, db_default=0)
+    # answer_counts[i]: how many answers chose option i, for peer statistics. Attempts are
+    # private (row-level security), so peers' choices are counted here, in the same UPDATE
+    # that counts times_answered.
+    answer_counts = ArrayField(
+        models.IntegerField(), default=list, blank=True, db_default=Value([], ArrayField(models.IntegerField()))
+    )
 
     metadata = models.JSONField(default=dict, blank=True)
     created_at = created_at_field()
@@ -149,3 +157,77 @@ class UserQuestionAttempt(UUIDModel):
             models.Index(F("answered_at").desc(), name="idx_attempts_answered_at"),
             models.Index("user", "question", F("answered_at").desc(), name="idx_attempts_user_question"),
         ]
+
+
+class FlagReason(models.TextChoices):
+    INCORRECT_ANSWER = "incorrect_answer", "The keyed answer is wrong"
+    UNCLEAR = "unclear", "The question is unclear or ambiguous"
+    OUTDATED = "outdated", "It is out of date"
+    TYPO = "typo", "Typo or formatting problem"
+    NOT_FROM_MATERIAL = "not_from_material", "It is not supported by the material"
+    OTHER = "other", "Something else"
+
+
+class FlagStatus(models.TextChoices):
+    OPEN = "open"
+    RESOLVED = "resolved"
+    DISMISSED = "dismissed"
+
+
+class QuestionFlag(UUIDModel):
+    """A student's report of a problem with a question; open flags put it in the staff queue."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="flags", db_index=False)
+    user = owner_field("question_flags")
+    reason = models.CharField(max_length=30, choices=FlagReason.choices)
+    comment = models.TextField(blank=True, default="")
+    status = models.CharField(
+        max_length=10, choices=FlagStatus.choices, default=FlagStatus.OPEN, db_default=FlagStatus.OPEN
+    )
+    created_at = created_at_field()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+
+    class Meta:
+        db_table = "question_flags"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "user"], condition=Q(status="open"), name="unique_open_flag_per_user"
+            ),
+            choices_check("question_flags", "reason", FlagReason),
+            choices_check("question_flags", "status", FlagStatus),
+        ]
+        indexes = [
+            models.Index(fields=["user"], name="idx_question_flags_user_id"),
+            models.Index(fields=["created_at"], name="idx_question_flags_open", condition=Q(status="open")),
+        ]
+
+
+class ModerationAction(models.TextChoices):
+    VERIFY = "verify"
+    UNVERIFY = "unverify"
+    FLAG = "flag"
+    UNFLAG = "unflag"
+    CHANGE_TOPIC = "change_topic"
+    CHANGE_DIFFICULTY = "change_difficulty"
+    EDIT = "edit"
+
+
+class QuestionModerationEvent(UUIDModel):
+    """Who did what to a question, when: the moderation history shown on the question."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="moderation_events", db_index=False)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    action = models.CharField(max_length=20, choices=ModerationAction.choices)
+    details = models.JSONField(default=dict, blank=True)  # e.g. {"topic": ["Cardiology", "Pulmonology"]}
+    created_at = created_at_field()
+
+    class Meta:
+        db_table = "question_moderation_events"
+        ordering = ["-created_at"]
+        constraints = [choices_check("question_moderation_events", "action", ModerationAction)]
+        indexes = [models.Index("question", F("created_at").desc(), name="idx_moderation_question_created")]

@@ -1,10 +1,11 @@
 """Test settings: the same real PostgreSQL and Redis, with Redis database 1 so a test run
 never touches the development server's sessions, caches or Celery queue."""
 
+import os
 from urllib.parse import urlsplit, urlunsplit
 
 from studyin.settings import *  # noqa: F403
-from studyin.settings import CACHES, REDIS_URL, STORAGES
+from studyin.settings import CACHES, DATABASES, REDIS_URL, STORAGES
 
 
 def _with_db(url: str, db: int) -> str:
@@ -18,3 +19,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
 # Tasks queued by tests go to Redis database 1 too, never into the development worker's queue.
 CELERY_BROKER_URL = _with_db(REDIS_URL, 1).replace("unix://", "redis+socket://", 1)
+# Two test runs at once on one server (two checkouts, two terminals) each need a database.
+if test_database := os.environ.get("TEST_DATABASE_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": test_database}

@@ -16,7 +16,7 @@ from gamification.models import Achievement, UserAchievement, UserStreak, XPTran
 from materials.models import Material, MaterialChunk, MaterialPage, MaterialProcessingJob, MaterialTag
 from practice.models import PracticeSession, PracticeSessionQuestion
 from progress.models import MasteryLevel, SM2ReviewCard, UserProgress
-from questions.models import Question, QuestionExplanation, QuestionOption, UserQuestionAttempt
+from questions.models import Question, QuestionExplanation, QuestionFlag, QuestionOption, UserQuestionAttempt
 from studyin.rls import ROLE_SYSTEM, rls_context
 
 PASSWORD = "correct-horse-battery-staple"
@@ -129,6 +129,15 @@ class QuestionExplanationFactory(SystemFactory):
 
     question = factory.SubFactory(QuestionFactory)
     correct_explanation = "Aspirin inhibits platelet COX-1."
+
+
+class QuestionFlagFactory(SystemFactory):
+    class Meta:
+        model = QuestionFlag
+
+    question = factory.SubFactory(QuestionFactory, is_verified=True)
+    user = factory.SubFactory(UserFactory)
+    reason = "unclear"
 
 
 class AttemptFactory(SystemFactory):

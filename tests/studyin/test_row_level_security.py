@@ -22,6 +22,7 @@ OWNED = {
     "material_processing_jobs": lambda u: f.MaterialProcessingJobFactory(material__user=u),
     "material_tags": lambda u: f.MaterialTagFactory(material__user=u),
     "user_question_attempts": lambda u: f.AttemptFactory(user=u),
+    "question_flags": lambda u: f.QuestionFlagFactory(user=u),
     "practice_sessions": lambda u: f.PracticeSessionFactory(user=u),
     "practice_session_questions": lambda u: f.PracticeSessionQuestionFactory(session__user=u),
     "chat_conversations": lambda u: f.ConversationFactory(user=u),
@@ -81,6 +82,17 @@ def test_every_user_owned_table_forces_row_level_security(table):
     assert _sql("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = %s::regclass", [table])[1] == [
         (True, True)
     ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "table", ["questions", "question_options", "question_explanations", "question_moderation_events"]
+)
+def test_shared_question_tables_force_row_level_security_too(table):
+    # Their rule is visibility, not ownership: tests/practice/test_services.py checks it.
+    assert _sql(
+        "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = %s::regclass", [table]
+    )[1] == [(True, True)]
 
 
 @pytest.mark.django_db

@@ -17,7 +17,8 @@ SEED_TABLES = {
     "study_sessions", "performance_metrics", "retention_analytics",
 }  # fmt: skip
 
-# Seed names for CHECK/UNIQUE constraints; inline ones carry PostgreSQL's generated names.
+# Seed names for CHECK/UNIQUE constraints; inline ones carry PostgreSQL's generated names. The
+# few StudyIn adds to seed tables are here too, so nothing appears unnoticed.
 SEED_CONSTRAINTS = {
     "users": {"users_email_key", "valid_email", "positive_xp", "positive_level", "valid_daily_goal"},
     "refresh_tokens": {"refresh_tokens_token_hash_key", "valid_expiration"},
@@ -42,8 +43,11 @@ SEED_CONSTRAINTS = {
     },
     "practice_sessions": {
         "valid_counts", "valid_xp", "practice_sessions_session_type_valid", "practice_sessions_status_valid",
+        "valid_block_position",
     },
-    "practice_session_questions": {"unique_session_question", "positive_question_order"},
+    "practice_session_questions": {
+        "unique_session_question", "positive_question_order", "practice_session_questions_confidence_check",
+    },
     "chat_conversations": {"chat_conversations_conversation_type_valid"},
     "chat_messages": {"chat_messages_role_valid"},
     "learning_paths": {"valid_milestone_count", "learning_paths_status_valid"},

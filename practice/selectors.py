@@ -1,0 +1,136 @@
+"""Reads for practice: which questions a student may practise, blocks, summaries, peer stats."""
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from accounts.models import User
+from practice.models import PracticeSession, PracticeSessionQuestion, SessionType
+from questions.models import Question, UserQuestionAttempt
+
+POOLS = {
+    "unused": "Unused: never answered",
+    "incorrect": "Incorrect: last answer wrong",
+    "marked": "Marked for review",
+    "all": "All questions",
+}
+BLOCK_SIZE_DEFAULT, BLOCK_SIZE_MAX = 20, 40
+SECONDS_PER_QUESTION = 90  # NBME pacing, for the timed and test block clock
+
+
+@dataclass(frozen=True)
+class BlockFilters:
+    mode: str = SessionType.TUTOR
+    topics: tuple[str, ...] = ()
+    difficulties: tuple[str, ...] = ()
+    material_id: uuid.UUID | None = None
+    pool: str = "all"
+    size: int = BLOCK_SIZE_DEFAULT
+
+    def as_settings(self) -> dict:
+        return {
+            "topics": list(self.topics),
+            "difficulties": list(self.difficulties),
+            "material_id": str(self.material_id) if self.material_id else None,
+            "pool": self.pool,
+            "size": self.size,
+        }
+
+
+def questions_visible_to(*, user: User) -> QuerySet[Question]:
+    """A student's question bank: questions from their own materials, and verified ones.
+
+    The same rule as the row-level security policy on `questions` (questions migration 0005);
+    saying it here too keeps staff, whose requests outside the admin see only their own rows
+    anyway, and the `system` context of workers and commands on the same rule.
+    """
+    return Question.objects.filter(Q(material__user=user) | Q(is_verified=True))
+
+
+def block_candidates(*, user: User, filters: BlockFilters) -> QuerySet[Question]:
+    questions = questions_visible_to(user=user)
+    if filters.topics:
+        questions = questions.filter(topic__in=filters.topics)
+    if filters.difficulties:
+        questions = questions.filter(difficulty__in=filters.difficulties)
+    if filters.material_id:
+        questions = questions.filter(material_id=filters.material_id)
+    mine = UserQuestionAttempt.objects.filter(user=user, question=OuterRef("pk"))
+    if filters.mode == SessionType.REVIEW or filters.pool == "incorrect":
+        # Review blocks (until the spaced-repetition scheduler) practise what was missed.
+        last_wrong = mine.order_by("-answered_at").values("is_correct")[:1]
+        questions = questions.alias(last_correct=last_wrong).filter(last_correct=False)
+    elif filters.pool == "unused":
+        questions = questions.exclude(Exists(mine))
+    if filters.pool == "marked":
+        marked = PracticeSessionQuestion.objects.filter(session__user=user, question=OuterRef("pk"), is_marked=True)
+        questions = questions.filter(Exists(marked))
+    return questions
+
+
+def topics_for(*, user: User) -> list[tuple[str, int]]:
+    """Topics of the student's question bank with their question counts, for the builder."""
+    counts: dict[str, int] = defaultdict(int)
+    for topic in questions_visible_to(user=user).values_list("topic", flat=True):
+        counts[topic] += 1
+    return sorted(counts.items())
+
+
+def session_get_for_user(*, user: User, session_id) -> PracticeSession:
+    return get_object_or_404(PracticeSession, pk=session_id, user=user)
+
+
+def sessions_for(*, user: User, limit: int = 20) -> QuerySet[PracticeSession]:
+    return PracticeSession.objects.filter(user=user).order_by("-started_at")[:limit]
+
+
+def session_items(*, session: PracticeSession) -> list[PracticeSessionQuestion]:
+    return list(
+        session.items.select_related("question", "question__material").prefetch_related("question__option_rows")
+    )
+
+
+@dataclass
+class TopicScore:
+    topic: str
+    answered: int = 0
+    correct: int = 0
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.correct / self.answered) if self.answered else 0
+
+
+@dataclass
+class BlockSummary:
+    total: int
+    answered: int
+    correct: int
+    seconds: int
+    topics: list[TopicScore] = field(default_factory=list)
+    items: list[PracticeSessionQuestion] = field(default_factory=list)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.correct / self.total) if self.total else 0
+
+
+def block_summary(*, session: PracticeSession) -> BlockSummary:
+    items = session_items(session=session)
+    topics: dict[str, TopicScore] = {}
+    for item in items:
+        score = topics.setdefault(item.question.topic, TopicScore(item.question.topic))
+        if item.answered_at:
+            score.answered += 1
+            score.correct += bool(item.is_correct)
+    return BlockSummary(
+        total=len(items),
+        answered=sum(1 for i in items if i.answered_at),
+        correct=sum(1 for i in items if i.is_correct),
+        seconds=session.total_time_seconds,
+        topics=sorted(topics.values(), key=lambda t: t.topic),
+        items=items,
+    )

@@ -1,0 +1,331 @@
+"""Writes for practice blocks: build, answer, mark, strike out, navigate, pause, resume, finish.
+
+`answer_submit` is the hot path (bench/answer_path.py): one transaction, a fixed handful of
+statements, and idempotent, so a double click or a retried request records one attempt.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from practice.models import PracticeSession, PracticeSessionQuestion, SessionStatus, SessionType
+from practice.selectors import (
+    BLOCK_SIZE_MAX,
+    SECONDS_PER_QUESTION,
+    BlockFilters,
+    block_candidates,
+    questions_visible_to,
+)
+from questions.models import AttemptType, UserQuestionAttempt
+from studyin.cache import user_due_reviews_key, user_stats_key
+
+ATTEMPT_TYPES = {
+    SessionType.TUTOR: AttemptType.PRACTICE,
+    SessionType.TIMED: AttemptType.PRACTICE,
+    SessionType.TEST: AttemptType.TEST,
+    SessionType.REVIEW: AttemptType.REVIEW,
+}
+MAX_SECONDS_PER_ANSWER = 3600
+
+
+class BlockEmpty(ValueError):
+    """No question matches the builder's choices; the message says so, for the form."""
+
+
+class BlockClosed(ValueError):
+    """The block is finished (or its time ran out): nothing more can be answered."""
+
+
+def block_start(*, user: User, filters: BlockFilters) -> PracticeSession:
+    size = max(1, min(filters.size, BLOCK_SIZE_MAX))
+    question_ids = list(block_candidates(user=user, filters=filters).order_by("?").values_list("pk", flat=True)[:size])
+    if not question_ids:
+        raise BlockEmpty("No questions match these choices. Choose more topics, another pool, or all difficulties.")
+    return _block_create(user=user, filters=filters, question_ids=question_ids)
+
+
+def block_start_from_questions(*, user: User, question_ids: list, mode: str = SessionType.TUTOR) -> PracticeSession:
+    """A block of these questions, in this order ("Review incorrect" from a summary), keeping
+    only those the student may see."""
+    visible = set(questions_visible_to(user=user).filter(pk__in=question_ids).values_list("pk", flat=True))
+    question_ids = [qid for qid in dict.fromkeys(question_ids) if qid in visible][:BLOCK_SIZE_MAX]
+    if not question_ids:
+        raise BlockEmpty("There is nothing to review in this block: every question was answered correctly.")
+    return _block_create(user=user, filters=BlockFilters(mode=mode, size=len(question_ids)), question_ids=question_ids)
+
+
+def _block_create(*, user: User, filters: BlockFilters, question_ids: list) -> PracticeSession:
+    timed = filters.mode in (SessionType.TIMED, SessionType.TEST)
+    with transaction.atomic():
+        session = PracticeSession.objects.create(
+            user=user,
+            session_type=filters.mode,
+            settings=filters.as_settings(),
+            total_questions=len(question_ids),
+            time_limit_seconds=SECONDS_PER_QUESTION * len(question_ids) if timed else None,
+            resumed_at=timezone.now(),
+        )
+        PracticeSessionQuestion.objects.bulk_create(
+            PracticeSessionQuestion(session=session, question_id=qid, question_order=order)
+            for order, qid in enumerate(question_ids, start=1)
+        )
+    return session
+
+
+# --- Answering -------------------------------------------------------------------------------
+
+# One statement each: counters are incremented in SQL, never read-modify-written in Python,
+# so concurrent answers from many students never lose a count.
+_QUESTION_STATS = """
+UPDATE questions SET times_answered = times_answered + 1, times_correct = times_correct + %(correct)s,
+       answer_counts = studyin_count_answer(answer_counts, %(slot)s)
+WHERE id = %(question)s
+"""
+_PROGRESS = """
+INSERT INTO user_progress (id, user_id, question_id, total_attempts, correct_attempts, avg_confidence,
+                           avg_time_seconds, last_attempt_at, created_at, updated_at)
+VALUES (gen_random_uuid(), %(user)s, %(question)s, 1, %(correct)s, %(confidence)s, %(seconds)s, %(now)s, %(now)s, %(now)s)
+ON CONFLICT (user_id, question_id) DO UPDATE SET
+    total_attempts = user_progress.total_attempts + 1,
+    correct_attempts = user_progress.correct_attempts + EXCLUDED.correct_attempts,
+    avg_confidence = coalesce(
+        (user_progress.avg_confidence * user_progress.total_attempts + EXCLUDED.avg_confidence)
+            / (user_progress.total_attempts + 1),
+        user_progress.avg_confidence, EXCLUDED.avg_confidence),
+    avg_time_seconds = (coalesce(user_progress.avg_time_seconds, 0) * user_progress.total_attempts
+                        + EXCLUDED.avg_time_seconds) / (user_progress.total_attempts + 1),
+    last_attempt_at = EXCLUDED.last_attempt_at,
+    updated_at = EXCLUDED.updated_at
+"""
+# Proficiency from the topic's totals after this answer: novice until 10 answers, then by accuracy.
+_PROFICIENCY = """CASE WHEN {n} < 10 THEN 'novice' WHEN {c} * 100 < {n} * 50 THEN 'beginner'
+    WHEN {c} * 100 < {n} * 70 THEN 'intermediate' WHEN {c} * 100 < {n} * 85 THEN 'advanced' ELSE 'expert' END"""
+_MASTERY = f"""
+INSERT INTO mastery_levels (id, user_id, topic, questions_answered, questions_correct, proficiency_level, last_updated)
+VALUES (gen_random_uuid(), %(user)s, %(topic)s, 1, %(correct)s, 'novice', %(now)s)
+ON CONFLICT (user_id, topic) DO UPDATE SET
+    questions_answered = mastery_levels.questions_answered + 1,
+    questions_correct = mastery_levels.questions_correct + EXCLUDED.questions_correct,
+    proficiency_level = {_PROFICIENCY.format(n="(mastery_levels.questions_answered + 1)",
+                                             c="(mastery_levels.questions_correct + EXCLUDED.questions_correct)")},
+    last_updated = EXCLUDED.last_updated
+"""  # fmt: skip
+
+
+def proficiency_for(*, answered: int, correct: int) -> str:
+    """The rule of _PROFICIENCY, in Python (for pages and tests)."""
+    if answered < 10:
+        return "novice"
+    for level, cutoff in (("beginner", 50), ("intermediate", 70), ("advanced", 85)):
+        if correct * 100 < answered * cutoff:
+            return level
+    return "expert"
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    item: PracticeSessionQuestion
+    recorded: bool  # False when this answer had already been recorded (double submit)
+
+
+def answer_submit(
+    *,
+    user: User,
+    session_id,
+    position: int,
+    selected_index: int,
+    confidence: int | None = None,
+    time_taken_seconds: int | None = None,
+) -> AnswerResult:
+    """Record the answer to the block's question at `position`, exactly once.
+
+    One transaction (joining the request's, without a savepoint): lock the block item, then
+    the attempt, the item, the block's score, the question's peer counters, the student's
+    progress on the question and their mastery of its topic. The lock makes a second submit
+    of the same item wait, then find it answered and record nothing.
+    """
+    now = timezone.now()
+    # Nothing in this block may raise: inside the request's transaction (no savepoint) an
+    # exception would doom the whole request. Problems are raised after it.
+    with transaction.atomic(savepoint=False):
+        item = (
+            PracticeSessionQuestion.objects.select_for_update(of=("self",))
+            .select_related("session", "question")
+            .filter(session_id=session_id, session__user=user, question_order=position)
+            .first()
+        )
+        problem = _answer_problem(item, selected_index, now)
+        if problem is None and item.answered_at is None:
+            _answer_record(user, item, selected_index, confidence, time_taken_seconds, now)
+            recorded = True
+        else:
+            recorded = False
+    if problem is not None:
+        raise problem
+    return AnswerResult(item, recorded=recorded)
+
+
+def _answer_problem(item, selected_index: int, now: datetime.datetime) -> Exception | None:
+    if item is None:
+        return PracticeSessionQuestion.DoesNotExist("no such question in this student's blocks")
+    if item.answered_at is not None:
+        return None  # answered already: the caller shows the recorded answer
+    if item.session.status == SessionStatus.COMPLETED or _time_left(item.session, now) == 0:
+        return BlockClosed("This block has ended.")
+    if not 0 <= selected_index < len(item.question.options):
+        return ValueError(f"option {selected_index} does not exist")
+    return None
+
+
+def _answer_record(user, item, selected_index, confidence, time_taken_seconds, now) -> None:
+    session, question = item.session, item.question
+    if time_taken_seconds is None:
+        time_taken_seconds = (now - item.shown_at).total_seconds() if item.shown_at else 0
+    seconds = max(0, min(int(time_taken_seconds), MAX_SECONDS_PER_ANSWER))
+    correct = selected_index == question.correct_index
+
+    UserQuestionAttempt.objects.create(
+        user=user,
+        question=question,
+        selected_index=selected_index,
+        is_correct=correct,
+        confidence_rating=confidence,
+        time_taken_seconds=seconds,
+        attempt_type=ATTEMPT_TYPES[session.session_type],
+        session_id=session.pk,
+        answered_at=now,
+    )
+    item.selected_index, item.confidence_rating, item.is_correct = selected_index, confidence, correct
+    item.time_taken_seconds, item.answered_at = seconds, now
+    PracticeSessionQuestion.objects.filter(pk=item.pk).update(
+        selected_index=selected_index, confidence_rating=confidence, is_correct=correct,
+        time_taken_seconds=seconds, answered_at=now,
+    )  # fmt: skip
+    PracticeSession.objects.filter(pk=session.pk).update(correct_count=F("correct_count") + int(correct))
+    params = {
+        "user": user.pk, "question": question.pk, "correct": int(correct), "slot": selected_index + 1,
+        "confidence": confidence, "seconds": seconds, "now": now, "topic": question.topic,
+    }  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(_QUESTION_STATS, params)
+        cursor.execute(_PROGRESS, params)
+        cursor.execute(_MASTERY, params)
+    transaction.on_commit(lambda: cache.delete_many([user_stats_key(user.pk), user_due_reviews_key(user.pk)]))
+
+
+# --- Block state -----------------------------------------------------------------------------
+
+
+def item_update(
+    *,
+    user: User,
+    session: PracticeSession,
+    position: int,
+    selected_index: int | None = None,
+    is_marked: bool | None = None,
+    struck_options: list[int] | None = None,
+    confidence: int | None = None,
+) -> int:
+    """Save what the student did on a question before (or after) submitting: the choice,
+    confidence and struck-out options only until the answer is in; the mark at any time."""
+    items = PracticeSessionQuestion.objects.filter(session=session, session__user=user, question_order=position)
+    changed = 0
+    if is_marked is not None:
+        changed += items.update(is_marked=is_marked)
+    pending = {}
+    if selected_index is not None:
+        pending["selected_index"] = selected_index
+    if struck_options is not None:
+        pending["struck_options"] = sorted({int(i) for i in struck_options})
+    if confidence is not None:
+        pending["confidence_rating"] = confidence
+    if pending:
+        changed += items.filter(answered_at__isnull=True).update(**pending)
+    return changed
+
+
+def session_navigate(*, session: PracticeSession, position: int) -> PracticeSession:
+    """Go to a question of the block; its answer time starts the first time it is shown."""
+    position = max(1, min(position, session.total_questions))
+    now = timezone.now()
+    with transaction.atomic():
+        PracticeSession.objects.filter(pk=session.pk).update(current_position=position)
+        PracticeSessionQuestion.objects.filter(session=session, question_order=position, shown_at__isnull=True).update(
+            shown_at=now
+        )
+    session.current_position = position
+    return session
+
+
+def session_pause(*, session: PracticeSession) -> bool:
+    now = timezone.now()
+    changed = PracticeSession.objects.filter(pk=session.pk, status=SessionStatus.ACTIVE).update(
+        status=SessionStatus.PAUSED,
+        elapsed_seconds=F("elapsed_seconds") + _running_seconds(session, now),
+        total_time_seconds=F("elapsed_seconds") + _running_seconds(session, now),
+        resumed_at=None,
+    )
+    return bool(changed)
+
+
+def session_resume(*, session: PracticeSession) -> bool:
+    """Start the block clock again. Questions already shown restart their answer time too."""
+    now = timezone.now()
+    with transaction.atomic():
+        changed = PracticeSession.objects.filter(pk=session.pk, status=SessionStatus.PAUSED).update(
+            status=SessionStatus.ACTIVE, resumed_at=now
+        )
+        if changed:
+            session.items.filter(answered_at__isnull=True, shown_at__isnull=False).update(shown_at=now)
+    return bool(changed)
+
+
+def session_finish(*, session: PracticeSession) -> bool:
+    """End the block (the student's choice, or the block clock at zero); unanswered questions
+    stay unanswered and count as wrong in the score."""
+    now = timezone.now()
+    seconds = _running_seconds(session, now)
+    if session.time_limit_seconds is not None:
+        seconds = min(seconds, max(0, session.time_limit_seconds - session.elapsed_seconds))
+    changed = PracticeSession.objects.filter(
+        pk=session.pk, status__in=[SessionStatus.ACTIVE, SessionStatus.PAUSED]
+    ).update(
+        status=SessionStatus.COMPLETED,
+        completed_at=now,
+        elapsed_seconds=F("elapsed_seconds") + seconds,
+        total_time_seconds=F("elapsed_seconds") + seconds,
+        resumed_at=None,
+    )
+    if changed:
+        transaction.on_commit(lambda: cache.delete(user_stats_key(session.user_id)))
+    return bool(changed)
+
+
+def session_expire_if_over(*, session: PracticeSession) -> bool:
+    """Timed and test blocks end themselves when the block clock runs out."""
+    if session.status == SessionStatus.ACTIVE and _time_left(session, timezone.now()) == 0:
+        return session_finish(session=session)
+    return False
+
+
+def time_left(session: PracticeSession) -> int | None:
+    """Seconds left on the block clock; None for untimed blocks."""
+    return _time_left(session, timezone.now())
+
+
+def _running_seconds(session: PracticeSession, now: datetime.datetime) -> int:
+    if session.status != SessionStatus.ACTIVE or session.resumed_at is None:
+        return 0
+    return max(0, int((now - session.resumed_at).total_seconds()))
+
+
+def _time_left(session: PracticeSession, now: datetime.datetime) -> int | None:
+    if session.time_limit_seconds is None:
+        return None
+    used = session.elapsed_seconds + _running_seconds(session, now)
+    return max(0, session.time_limit_seconds - used)

@@ -1,0 +1,193 @@
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from practice import services
+from practice.models import PracticeSession, PracticeSessionQuestion, SessionStatus
+from practice.selectors import BlockFilters, block_candidates
+from progress.models import MasteryLevel, UserProgress
+from questions.models import Question, UserQuestionAttempt
+from questions.selectors import peer_stats
+from studyin.rls import rls_set
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bank(student):
+    """Five verified cardiology questions, two of the student's own unverified renal ones,
+    and a peer's unverified one (invisible to the student)."""
+    verified = [factories.QuestionFactory(is_verified=True, topic="Cardiology") for _ in range(5)]
+    own = [factories.QuestionFactory(material=factories.MaterialFactory(user=student), topic="Renal") for _ in range(2)]
+    hidden = factories.QuestionFactory(material=factories.MaterialFactory(), topic="Renal")
+    return verified, own, hidden
+
+
+def _block(student, **filters) -> PracticeSession:
+    return services.block_start(user=student, filters=BlockFilters(**filters))
+
+
+def test_a_block_draws_only_from_the_students_visible_questions(student, bank):
+    verified, own, hidden = bank
+    session = _block(student, size=40)
+    ids = set(session.items.values_list("question_id", flat=True))
+    assert ids == {q.pk for q in verified + own}
+    assert session.total_questions == 7 and session.time_limit_seconds is None
+    assert list(session.items.values_list("question_order", flat=True).order_by("question_order")) == list(range(1, 8))
+
+
+def test_row_level_security_agrees_with_the_visibility_rule(student, bank):
+    verified, own, hidden = bank
+    rls_set(user_id=student.pk)
+    assert set(Question.objects.values_list("pk", flat=True)) == {q.pk for q in verified + own}
+
+
+def test_filters_and_pools(student, bank):
+    verified, own, _ = bank
+    assert block_candidates(user=student, filters=BlockFilters(topics=("Renal",))).count() == 2
+    assert block_candidates(user=student, filters=BlockFilters(pool="unused")).count() == 7
+    factories.AttemptFactory(user=student, question=verified[0], is_correct=False, selected_index=1)
+    factories.AttemptFactory(user=student, question=verified[1], is_correct=True)
+    assert block_candidates(user=student, filters=BlockFilters(pool="unused")).count() == 5
+    assert list(block_candidates(user=student, filters=BlockFilters(pool="incorrect"))) == [verified[0]]
+    assert list(block_candidates(user=student, filters=BlockFilters(mode="review"))) == [verified[0]]
+
+
+def test_an_empty_block_is_refused_with_a_message(student, bank):
+    with pytest.raises(services.BlockEmpty, match="No questions match"):
+        _block(student, topics=("Dermatology",))
+    assert not PracticeSession.objects.exists()
+
+
+def test_timed_and_test_blocks_get_90_seconds_per_question(student, bank):
+    assert _block(student, mode="timed", size=3).time_limit_seconds == 270
+    assert _block(student, mode="test", size=2).time_limit_seconds == 180
+
+
+def test_an_answer_updates_everything_once_even_when_submitted_twice(student, bank):
+    session = _block(student, size=1, topics=("Renal",))
+    item = session.items.get()
+    services.session_navigate(session=session, position=1)
+
+    first = services.answer_submit(user=student, session_id=session.pk, position=1, selected_index=2, confidence=4)
+    again = services.answer_submit(user=student, session_id=session.pk, position=1, selected_index=0, confidence=1)
+
+    assert (first.recorded, again.recorded) == (True, False)
+    attempt = UserQuestionAttempt.objects.get(user=student)
+    assert (attempt.selected_index, attempt.is_correct, attempt.confidence_rating) == (2, False, 4)
+    assert attempt.session_id == session.pk and attempt.attempt_type == "practice"
+    item.refresh_from_db()
+    assert (item.selected_index, item.is_correct, item.answered_at is not None) == (2, False, True)
+    question = Question.objects.get(pk=item.question_id)
+    assert (question.times_answered, question.times_correct, question.answer_counts) == (1, 0, [0, 0, 1])
+    progress = UserProgress.objects.get(user=student, question=question)
+    assert (progress.total_attempts, progress.correct_attempts, progress.avg_confidence) == (1, 0, 4.0)
+    mastery = MasteryLevel.objects.get(user=student, topic="Renal")
+    assert (mastery.questions_answered, mastery.questions_correct, mastery.proficiency_level) == (1, 0, "novice")
+    assert PracticeSession.objects.get(pk=session.pk).correct_count == 0
+
+
+def test_progress_and_mastery_accumulate_across_blocks(student, bank):
+    verified, _, _ = bank
+    for correct in (True, True, False):
+        session = services.block_start_from_questions(user=student, question_ids=[verified[0].pk])
+        services.answer_submit(
+            user=student, session_id=session.pk, position=1, selected_index=0 if correct else 3, confidence=3,
+            time_taken_seconds=30,
+        )  # fmt: skip
+    progress = UserProgress.objects.get(user=student, question=verified[0])
+    assert (progress.total_attempts, progress.correct_attempts) == (3, 2)
+    assert progress.accuracy_rate == pytest.approx(2 / 3)
+    assert progress.avg_time_seconds == pytest.approx(30)
+    mastery = MasteryLevel.objects.get(user=student, topic="Cardiology")
+    assert (mastery.questions_answered, mastery.questions_correct) == (3, 2)
+    assert mastery.mastery_percentage == pytest.approx(200 / 3)
+    question = Question.objects.get(pk=verified[0].pk)
+    assert (question.times_answered, question.times_correct, question.answer_counts) == (3, 2, [2, 0, 0, 1])
+
+
+def test_the_answer_path_is_a_handful_of_statements(student, bank):
+    session = _block(student, size=1, topics=("Renal",))
+    with CaptureQueriesContext(connection) as queries:
+        services.answer_submit(user=student, session_id=session.pk, position=1, selected_index=0)
+    assert len(queries) == 7  # lock, attempt, item, block, question counters, progress, mastery
+
+
+def test_proficiency_levels():
+    assert services.proficiency_for(answered=9, correct=9) == "novice"
+    assert services.proficiency_for(answered=10, correct=4) == "beginner"
+    assert services.proficiency_for(answered=10, correct=6) == "intermediate"
+    assert services.proficiency_for(answered=10, correct=8) == "advanced"
+    assert services.proficiency_for(answered=10, correct=9) == "expert"
+
+
+def test_sql_and_python_proficiency_agree(student, bank):
+    verified, _, _ = bank
+    for i in range(12):
+        session = services.block_start_from_questions(user=student, question_ids=[verified[i % 5].pk])
+        services.answer_submit(user=student, session_id=session.pk, position=1, selected_index=0 if i % 4 else 1)
+    mastery = MasteryLevel.objects.get(user=student, topic="Cardiology")
+    assert mastery.proficiency_level == services.proficiency_for(
+        answered=mastery.questions_answered, correct=mastery.questions_correct
+    )
+
+
+def test_pause_stops_the_clock_and_resume_restarts_it(student, bank):
+    session = _block(student, mode="timed", size=2)
+    PracticeSession.objects.filter(pk=session.pk).update(resumed_at=timezone.now() - datetime.timedelta(seconds=50))
+    session.refresh_from_db()
+    assert services.session_pause(session=session)
+    session.refresh_from_db()
+    assert session.status == SessionStatus.PAUSED and 49 <= session.elapsed_seconds <= 52
+    assert services.time_left(session) == session.time_limit_seconds - session.elapsed_seconds
+    assert not services.session_pause(session=session)
+    assert services.session_resume(session=session)
+    session.refresh_from_db()
+    assert session.status == SessionStatus.ACTIVE and session.resumed_at is not None
+
+
+def test_a_timed_block_ends_itself_when_the_clock_runs_out(student, bank):
+    session = _block(student, mode="timed", size=1)
+    PracticeSession.objects.filter(pk=session.pk).update(resumed_at=timezone.now() - datetime.timedelta(seconds=500))
+    session.refresh_from_db()
+    assert services.time_left(session) == 0
+    with pytest.raises(services.BlockClosed):
+        services.answer_submit(user=student, session_id=session.pk, position=1, selected_index=0)
+    assert services.session_expire_if_over(session=session)
+    session.refresh_from_db()
+    assert session.status == SessionStatus.COMPLETED and session.total_time_seconds == 90
+    assert not UserQuestionAttempt.objects.exists()
+
+
+def test_marks_strike_outs_and_choices_persist_until_the_answer(student, bank):
+    session = _block(student, size=1, topics=("Renal",))
+    services.item_update(user=student, session=session, position=1, selected_index=3, struck_options=[1, 4, 1],
+                         is_marked=True, confidence=2)  # fmt: skip
+    item = session.items.get()
+    assert (item.selected_index, item.struck_options, item.is_marked, item.confidence_rating) == (3, [1, 4], True, 2)
+    services.answer_submit(user=student, session_id=session.pk, position=1, selected_index=3)
+    services.item_update(user=student, session=session, position=1, selected_index=0, is_marked=False)
+    item.refresh_from_db()
+    assert (item.selected_index, item.is_marked) == (3, False)  # the answer stands; the mark can change
+
+
+def test_another_students_block_cannot_be_answered(student, peer, bank):
+    session = _block(student, size=1)
+    with pytest.raises(PracticeSessionQuestion.DoesNotExist):
+        services.answer_submit(user=peer, session_id=session.pk, position=1, selected_index=0)
+    assert not UserQuestionAttempt.objects.exists()
+
+
+def test_peer_stats(student, bank):
+    verified, _, _ = bank
+    question = verified[0]
+    Question.objects.filter(pk=question.pk).update(times_answered=10, times_correct=6, answer_counts=[6, 2, 0, 2, 0])
+    question.refresh_from_db()
+    stats = peer_stats(question=question)
+    assert (stats.answered, stats.percent_correct, stats.distribution) == (10, 60, [60, 20, 0, 20, 0])
+    assert stats.band == "very easy"  # the only question with enough answers is the easiest
+    assert peer_stats(question=verified[1]).percent_correct is None
