@@ -1,10 +1,74 @@
+import json
+
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.contrib.admin.helpers import ActionForm
+from django.db.models import BooleanField, Count, F, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.template.defaultfilters import truncatechars
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 
-from questions.models import Question, QuestionExplanation, QuestionOption, UserQuestionAttempt
+from questions import services
+from questions.models import (
+    Difficulty,
+    FlagReason,
+    FlagStatus,
+    Question,
+    QuestionExplanation,
+    QuestionFlag,
+    QuestionModerationEvent,
+    QuestionOption,
+    UserQuestionAttempt,
+)
+from questions.selectors import peer_stats
 from studyin.admin import ReadOnlyAdminMixin
+
+# The moderation queues. Low quality: the generator scored it under 0.5, or at least 20 peers
+# answered and fewer than one in five got it right (n / 5.0 rather than 0.2 * n, which is 7.000000000000001
+# for n = 35 and would put a question with exactly 20% correct in the queue).
+QUEUES = {
+    "flagged": ("Flagged", Q(is_flagged=True)),
+    "unverified": ("Unverified", Q(is_verified=False)),
+    "low_quality": (
+        "Low quality",
+        Q(quality_score__lt=0.5) | Q(times_answered__gte=20, times_correct__lt=F("times_answered") / 5.0),
+    ),
+}
+
+# The expression of idx_questions_vignette_search (questions migration 0002), unqualified so that
+# it also works inside a subquery, where Django renames the table. Change both or neither.
+VIGNETTE_MATCHES = "to_tsvector('english', vignette) @@ websearch_to_tsquery('english', %s)"
+
+# Fields of the change form that are moderation decisions: saved through the services, which
+# log them (and unflagging resolves the students' flags), rather than as a plain edit.
+MODERATED_FIELDS = ("is_verified", "is_flagged", "topic", "difficulty")
+MODERATION_PANELS = ("peer_statistics", "open_flags", "moderation_history")
+HISTORY_SHOWN = 50
+
+
+def queue_counts(request) -> dict[str, int]:
+    """One COUNT ... FILTER query per request, shared by the queue filter and the queue links."""
+    if not hasattr(request, "_question_queue_counts"):
+        request._question_queue_counts = Question.objects.aggregate(
+            **{key: Count("pk", filter=condition) for key, (_, condition) in QUEUES.items()}
+        )
+    return request._question_queue_counts
+
+
+class QueueFilter(admin.SimpleListFilter):
+    title = "queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        counts = queue_counts(request)
+        return [(key, f"{label} ({counts[key]})") for key, (label, _) in QUEUES.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() in QUEUES:
+            return queryset.filter(QUEUES[self.value()][1])
+        return queryset
 
 
 class QuestionOptionInline(admin.TabularInline):
@@ -39,11 +103,35 @@ class QuestionForm(forms.ModelForm):
         return value
 
 
+class QuestionActionForm(ActionForm):
+    """The values the "change topic", "change difficulty" and "flag" actions apply."""
+
+    topic = forms.CharField(label="New topic:", required=False, max_length=255)
+    difficulty = forms.ChoiceField(
+        label="New difficulty:", required=False, choices=[("", "---------"), *Difficulty.choices]
+    )
+    reason = forms.ChoiceField(label="Flag reason:", required=False, choices=[("", "---------"), *FlagReason.choices])
+
+
+def _table(headers: tuple[str, ...], rows) -> str:
+    return format_html(
+        "<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
+        format_html_join("", "<th>{}</th>", ((h,) for h in headers)),
+        format_html_join("", "<tr>" + "<td>{}</td>" * len(headers) + "</tr>", rows),
+    )
+
+
+def _when(moment) -> str:
+    return localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
-    """Questions come from the generator; staff review, correct, verify and flag them."""
+    """Questions come from the generator; staff review, correct, verify and flag them. Every
+    moderation change goes through questions.services, which logs it on the question."""
 
     form = QuestionForm
+    action_form = QuestionActionForm
     list_display = (
         "stem",
         "topic",
@@ -56,17 +144,57 @@ class QuestionAdmin(admin.ModelAdmin):
         "accuracy",
         "created_at",
     )
-    list_filter = ("is_verified", "is_flagged", "difficulty", "topic")
+    list_filter = (QueueFilter, "is_verified", "is_flagged", "difficulty", "topic")
+    # Only shows the search box: get_search_results() does the searching.
     search_fields = ("vignette", "topic", "subtopic")
+    search_help_text = "Words of the vignette (matched as stems: “infarcts” finds “infarction”), or part of a topic."
     raw_id_fields = ("material",)
-    readonly_fields = ("id", "options", "times_answered", "times_correct", "created_at")
+    readonly_fields = (
+        "id",
+        "options",
+        "times_answered",
+        "times_correct",
+        "answer_counts",
+        "created_at",
+        *MODERATION_PANELS,
+    )
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     inlines = (QuestionOptionInline, QuestionExplanationInline)
-    actions = ("mark_verified", "flag", "unflag")
+    actions = ("verify", "unverify", "flag", "unflag", "change_topic", "change_difficulty")
 
     def has_add_permission(self, request):
         return False
+
+    # --- Changelist: queues and search ---------------------------------------------------------
+
+    def changelist_view(self, request, extra_context=None):
+        counts = queue_counts(request)
+        queues = [
+            {
+                "key": key,
+                "label": label,
+                "count": counts[key],
+                "active": request.GET.get(QueueFilter.parameter_name) == key,
+            }
+            for key, (label, _) in QUEUES.items()
+        ]
+        return super().changelist_view(request, {"queues": queues, **(extra_context or {})})
+
+    def get_search_results(self, request, queryset, search_term):
+        """Full-text search of the vignette (stemmed, websearch syntax), or part of a topic.
+
+        The full-text match is a subquery of ids in the expression of idx_questions_vignette_search,
+        so that PostgreSQL can answer it from the GIN index and check only the cheap ILIKE row by
+        row. Caveat: under FORCE ROW LEVEL SECURITY the planner will not use an index for `@@`
+        (ts_match_vq is not LEAKPROOF), so as the application role this is still a sequential scan.
+        """
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        matching = Question.objects.filter(RawSQL(VIGNETTE_MATCHES, [term], output_field=BooleanField()))
+        condition = Q(pk__in=matching.values("pk")) | Q(topic__icontains=term) | Q(subtopic__icontains=term)
+        return queryset.filter(condition), False
 
     @admin.display(description="vignette")
     def stem(self, question: Question) -> str:
@@ -78,28 +206,202 @@ class QuestionAdmin(admin.ModelAdmin):
             return "-"
         return f"{question.times_correct / question.times_answered:.0%}"
 
+    # --- Change page: peer statistics, open flags, history ---------------------------------------
+
+    def get_fieldsets(self, request, obj=None):
+        fields = [name for name in self.get_fields(request, obj) if name not in MODERATION_PANELS]
+        return [(None, {"fields": fields}), ("Peers, flags and history", {"fields": MODERATION_PANELS})]
+
+    @admin.display(description="peer statistics")
+    def peer_statistics(self, question: Question) -> str:
+        if not question.pk:
+            return "-"
+        stats = peer_stats(question=question)
+        summary = format_html(
+            "<p>{} answered · {} correct · band: {}</p>",
+            stats.answered,
+            "-" if stats.percent_correct is None else f"{stats.percent_correct}%",
+            stats.band or "not yet",
+        )
+        rows = (
+            (chr(ord("A") + i), text, f"{percent}%", "correct" if i == question.correct_index else "")
+            for i, (text, percent) in enumerate(zip(question.options, stats.distribution, strict=False))
+        )
+        return summary + _table(("option", "text", "chosen by", ""), rows)
+
+    @admin.display(description="open flags")
+    def open_flags(self, question: Question) -> str:
+        flags = question.flags.filter(status=FlagStatus.OPEN).select_related("user").order_by("created_at")
+        rows = [(flag.get_reason_display(), flag.comment, flag.user.email, _when(flag.created_at)) for flag in flags]
+        if not rows:
+            return "No open flags."
+        return _table(("reason", "comment", "by", "when"), rows)
+
+    @admin.display(description="moderation history")
+    def moderation_history(self, question: Question) -> str:
+        events = question.moderation_events.select_related("staff").order_by("-created_at")[:HISTORY_SHOWN]
+        rows = [
+            (
+                _when(event.created_at),
+                event.staff.email if event.staff else "system",
+                event.get_action_display(),
+                truncatechars(json.dumps(event.details, ensure_ascii=False), 300),
+            )
+            for event in events
+        ]
+        if not rows:
+            return "No moderation yet."
+        return _table(("when", "who", "action", "details"), rows)
+
+    # --- Saving: moderation decisions through the services, everything else as one edit event --
+
+    def save_model(self, request, obj, form, change):
+        decisions = {name: getattr(obj, name) for name in MODERATED_FIELDS if change and name in form.changed_data}
+        for name in decisions:
+            setattr(obj, name, form.initial[name])  # saved, and logged, by the service below
+        super().save_model(request, obj, form, change)
+        this = Question.objects.filter(pk=obj.pk)
+        for name, value in decisions.items():
+            self._decide(request, this, name, value)
+            setattr(obj, name, value)
+
+    def _decide(self, request, questions: QuerySet[Question], name: str, value) -> None:
+        staff = request.user
+        if name == "is_verified":
+            (services.questions_verify if value else services.questions_unverify)(staff=staff, questions=questions)
+        elif name == "is_flagged":
+            (services.questions_flag if value else services.questions_unflag)(staff=staff, questions=questions)
+        elif name == "topic":
+            services.questions_set_topic(staff=staff, questions=questions, topic=value)
+        elif name == "difficulty":
+            services.questions_set_difficulty(staff=staff, questions=questions, difficulty=value)
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
+        question = form.instance
         # The admin request is one transaction, so the JSON and the rows change together.
-        texts = list(form.instance.option_rows.order_by("option_index").values_list("option_text", flat=True))
-        if texts and texts != form.instance.options:
-            Question.objects.filter(pk=form.instance.pk).update(options=texts)
+        texts = list(question.option_rows.order_by("option_index").values_list("option_text", flat=True))
+        if texts and texts != question.options:
+            Question.objects.filter(pk=question.pk).update(options=texts)
+            question.options = texts
+        if change:
+            services.question_edited(staff=request.user, question=question, changed_fields=self._edits(form, formsets))
 
-    def _update(self, request, queryset: QuerySet, verb: str, **values) -> None:
-        count = queryset.update(**values)
-        self.message_user(request, f"{count} question(s) {verb}.", messages.SUCCESS)
+    @staticmethod
+    def _edits(form, formsets) -> dict[str, tuple]:
+        """{field: (before, after)} for the question's own fields and its inline rows."""
+        edits = {
+            name: (form.initial.get(name), form.cleaned_data.get(name))
+            for name in form.changed_data
+            if name not in MODERATED_FIELDS
+        }
+        for formset in formsets:
+            for row in formset.forms:
+                if formset.model is QuestionOption:
+                    prefix = f"options[{row.instance.option_index}]"
+                else:
+                    prefix = formset.model._meta.model_name.removeprefix("question")
+                for name in row.changed_data:
+                    edits[f"{prefix}.{name}"] = (row.initial.get(name), row.cleaned_data.get(name))
+        return edits
 
-    @admin.action(description="Mark selected questions as verified")
-    def mark_verified(self, request, queryset):
-        self._update(request, queryset, "marked verified", is_verified=True)
+    # --- Bulk actions ---------------------------------------------------------------------------
 
-    @admin.action(description="Flag selected questions")
+    def _apply(self, request, queryset: QuerySet, service, verb: str, **values) -> None:
+        selected = queryset.count()  # before: the change may take them out of a filtered list
+        count = service(staff=request.user, questions=queryset, **values)
+        note = f" ({selected - count} already were)" if selected > count else ""
+        self.message_user(request, f"{count} question(s) {verb}{note}.", messages.SUCCESS)
+
+    def _action_value(self, request, name: str) -> str:
+        """A value of the action form (the changelist has validated it before the action runs)."""
+        try:
+            return self.action_form.base_fields[name].clean(request.POST.get(name, ""))
+        except forms.ValidationError:
+            return ""
+
+    @admin.action(description="Verify selected questions")
+    def verify(self, request, queryset):
+        self._apply(request, queryset, services.questions_verify, "verified")
+
+    @admin.action(description="Unverify selected questions")
+    def unverify(self, request, queryset):
+        self._apply(request, queryset, services.questions_unverify, "unverified")
+
+    @admin.action(description="Flag selected questions (optional: Flag reason)")
     def flag(self, request, queryset):
-        self._update(request, queryset, "flagged", is_flagged=True)
+        reason = self._action_value(request, "reason")
+        self._apply(request, queryset, services.questions_flag, "flagged", reason=reason)
 
-    @admin.action(description="Unflag selected questions")
+    @admin.action(description="Unflag selected questions and resolve their flags")
     def unflag(self, request, queryset):
-        self._update(request, queryset, "unflagged", is_flagged=False)
+        self._apply(request, queryset, services.questions_unflag, "unflagged")
+
+    @admin.action(description="Change topic of selected questions (to: New topic)")
+    def change_topic(self, request, queryset):
+        topic = self._action_value(request, "topic").strip()
+        if not topic:
+            self.message_user(
+                request, "Type the new topic in “New topic”, then choose the action again.", messages.ERROR
+            )
+            return
+        self._apply(request, queryset, services.questions_set_topic, f"moved to topic “{topic}”", topic=topic)
+
+    @admin.action(description="Change difficulty of selected questions (to: New difficulty)")
+    def change_difficulty(self, request, queryset):
+        difficulty = self._action_value(request, "difficulty")
+        if not difficulty:
+            self.message_user(
+                request, "Choose the new difficulty in “New difficulty”, then the action again.", messages.ERROR
+            )
+            return
+        label = Difficulty(difficulty).label
+        self._apply(request, queryset, services.questions_set_difficulty, f"set to {label}", difficulty=difficulty)
+
+
+@admin.register(QuestionFlag)
+class QuestionFlagAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Students' reports. Read-only but for closing them; unflagging the question (its page, or
+    the questions' Unflag action) resolves its open flags too."""
+
+    list_display = ("created_at", "question_link", "reason", "status", "user", "comment_start", "resolved_by")
+    list_filter = ("status", "reason")
+    list_select_related = ("question", "user", "resolved_by")
+    search_fields = ("comment", "user__email")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at",)
+    actions = ("resolve", "dismiss")
+
+    @admin.display(description="question")
+    def question_link(self, flag: QuestionFlag) -> str:
+        url = reverse("admin:questions_question_change", args=[flag.question_id])
+        return format_html('<a href="{}">{}</a>', url, truncatechars(flag.question.vignette, 70))
+
+    @admin.display(description="comment")
+    def comment_start(self, flag: QuestionFlag) -> str:
+        return truncatechars(flag.comment, 60)
+
+    def _close(self, request, queryset, status: str, verb: str) -> None:
+        count = services.question_flags_close(staff=request.user, flags=queryset, status=status)
+        self.message_user(request, f"{count} flag(s) {verb}.", messages.SUCCESS)
+
+    @admin.action(description="Resolve selected flags")
+    def resolve(self, request, queryset):
+        self._close(request, queryset, FlagStatus.RESOLVED, "resolved")
+
+    @admin.action(description="Dismiss selected flags")
+    def dismiss(self, request, queryset):
+        self._close(request, queryset, FlagStatus.DISMISSED, "dismissed")
+
+
+@admin.register(QuestionModerationEvent)
+class QuestionModerationEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("created_at", "action", "question", "staff", "details")
+    list_filter = ("action",)
+    list_select_related = ("question", "staff")
+    search_fields = ("staff__email",)
+    date_hierarchy = "created_at"
+    ordering = ("-created_at",)
 
 
 @admin.register(QuestionOption)

@@ -8,5 +8,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("materials/", include("materials.urls")),
+    path("questions/", include("questions.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from analytics.models import StudySessionRow
-from questions.models import Question
+from questions.models import Question, QuestionFlag, QuestionModerationEvent
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +56,8 @@ def one_of_each(student, question):
     factories.StudySessionFactory(user=student)
     factories.PerformanceMetricFactory(user=student)
     factories.RetentionAnalyticFactory(user=student)
+    QuestionFlag.objects.create(question=question, user=student, reason="typo")
+    QuestionModerationEvent.objects.create(question=question, action="verify", details={"is_verified": [False, True]})
     Group.objects.create(name="Moderators")
 
 
@@ -72,6 +74,8 @@ def _form_data(response) -> dict:
             value = form[name].value()
             if value is not None:
                 data[form.add_prefix(name)] = value
+                if form.fields[name].show_hidden_initial:  # fields with a callable default
+                    data[form.add_initial_prefix(name)] = value
     return data
 
 
@@ -129,7 +133,7 @@ def test_a_correct_index_past_the_options_is_a_form_error(staff_client, question
 @pytest.mark.parametrize(
     ("action", "field", "before", "after"),
     [
-        ("mark_verified", "is_verified", False, True),
+        ("verify", "is_verified", False, True),
         ("flag", "is_flagged", False, True),
         ("unflag", "is_flagged", True, False),
     ],
