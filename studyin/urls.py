@@ -9,5 +9,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("materials/", include("materials.urls")),
     path("questions/", include("questions.urls")),
+    path("practice/", include("practice.urls")),
     path("admin/", admin.site.urls),
 ]

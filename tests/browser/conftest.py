@@ -6,6 +6,8 @@ import shutil
 
 import pytest
 
+from tests import factories
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
@@ -36,3 +38,13 @@ def page(browser, live_server):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+def log_in(page, user):
+    """Log `user` in through the login page, as the student would."""
+    page.goto("/accounts/login/")
+    page.get_by_label("E-mail address").fill(user.email)
+    page.get_by_label("Password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_text(user.name).first.wait_for()
+    return page

@@ -2,20 +2,15 @@ import pytest
 
 from studyin.celery import app as celery_app
 from tests import factories
+from tests.browser.conftest import log_in
 from tests.materials import documents
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def logged_in_page(page, live_server):
-    factories.UserFactory(email="nina@example.com", name="Nina Neuro")
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail address").fill("nina@example.com")
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_text("Nina Neuro").first.wait_for()
-    return page
+def logged_in_page(page):
+    return log_in(page, factories.UserFactory(email="nina@example.com", name="Nina Neuro"))
 
 
 def test_a_student_uploads_notes_and_reads_them_back(logged_in_page, tmp_path, settings, monkeypatch):
