@@ -6,9 +6,7 @@ FLAG_COMMENT_MAX_LENGTH = 1000
 
 
 class FlagForm(forms.Form):
-    """A student's report of a problem with a question. `templates/questions/_flag.html` renders
-    the same fields by hand when it is included without a form: keep the two in step (a test
-    compares them)."""
+    """A student's report of a problem with a question (templates/questions/_flag.html)."""
 
     reason = forms.ChoiceField(label="What is wrong?", choices=[("", "Choose a reason"), *FlagReason.choices])
     comment = forms.CharField(
