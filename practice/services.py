@@ -21,7 +21,7 @@ from practice.selectors import (
     block_candidates,
     questions_visible_to,
 )
-from questions.models import AttemptType, UserQuestionAttempt
+from questions.models import AttemptType
 from studyin.cache import user_due_reviews_key, user_stats_key
 
 ATTEMPT_TYPES = {
@@ -103,7 +103,7 @@ ON CONFLICT (user_id, question_id) DO UPDATE SET
     updated_at = EXCLUDED.updated_at
 """
 # Proficiency from the topic's totals after this answer: novice until 10 answers, then by accuracy.
-_PROFICIENCY = """CASE WHEN {n} < 10 THEN 'novice' WHEN {c} * 100 < {n} * 50 THEN 'beginner'
+PROFICIENCY_SQL = """CASE WHEN {n} < 10 THEN 'novice' WHEN {c} * 100 < {n} * 50 THEN 'beginner'
     WHEN {c} * 100 < {n} * 70 THEN 'intermediate' WHEN {c} * 100 < {n} * 85 THEN 'advanced' ELSE 'expert' END"""
 _MASTERY = f"""
 INSERT INTO mastery_levels (id, user_id, topic, questions_answered, questions_correct, proficiency_level, last_updated)
@@ -111,14 +111,33 @@ VALUES (gen_random_uuid(), %(user)s, %(topic)s, 1, %(correct)s, 'novice', %(now)
 ON CONFLICT (user_id, topic) DO UPDATE SET
     questions_answered = mastery_levels.questions_answered + 1,
     questions_correct = mastery_levels.questions_correct + EXCLUDED.questions_correct,
-    proficiency_level = {_PROFICIENCY.format(n="(mastery_levels.questions_answered + 1)",
+    proficiency_level = {PROFICIENCY_SQL.format(n="(mastery_levels.questions_answered + 1)",
                                              c="(mastery_levels.questions_correct + EXCLUDED.questions_correct)")},
     last_updated = EXCLUDED.last_updated
 """  # fmt: skip
 
+# Every write of an answer in one statement (data-modifying CTEs): the attempt, the block item,
+# the block's score, the question's counters, the student's progress and mastery. One round
+# trip instead of six on the hot path; bench/answer_path.py runs the very same SQL raw.
+ANSWER_WRITES = f"""
+WITH attempt AS (
+    INSERT INTO user_question_attempts (id, user_id, question_id, selected_index, is_correct, confidence_rating,
+                                        time_taken_seconds, attempt_type, session_id, answered_at)
+    VALUES (gen_random_uuid(), %(user)s, %(question)s, %(selected)s, %(is_correct)s, %(confidence)s, %(seconds)s,
+            %(attempt_type)s, %(session)s, %(now)s)
+), item AS (
+    UPDATE practice_session_questions SET selected_index = %(selected)s, confidence_rating = %(confidence)s,
+           is_correct = %(is_correct)s, time_taken_seconds = %(seconds)s, answered_at = %(now)s
+    WHERE id = %(item)s
+), block AS (
+    UPDATE practice_sessions SET correct_count = correct_count + %(correct)s WHERE id = %(session)s
+), counters AS ({_QUESTION_STATS}), progress AS ({_PROGRESS})
+{_MASTERY}
+"""
+
 
 def proficiency_for(*, answered: int, correct: int) -> str:
-    """The rule of _PROFICIENCY, in Python (for pages and tests)."""
+    """The rule of PROFICIENCY_SQL, in Python (for pages and tests)."""
     if answered < 10:
         return "novice"
     for level, cutoff in (("beginner", 50), ("intermediate", 70), ("advanced", 85)):
@@ -189,32 +208,16 @@ def _answer_record(user, item, selected_index, confidence, time_taken_seconds, n
     seconds = max(0, min(int(time_taken_seconds), MAX_SECONDS_PER_ANSWER))
     correct = selected_index == question.correct_index
 
-    UserQuestionAttempt.objects.create(
-        user=user,
-        question=question,
-        selected_index=selected_index,
-        is_correct=correct,
-        confidence_rating=confidence,
-        time_taken_seconds=seconds,
-        attempt_type=ATTEMPT_TYPES[session.session_type],
-        session_id=session.pk,
-        answered_at=now,
-    )
-    item.selected_index, item.confidence_rating, item.is_correct = selected_index, confidence, correct
-    item.time_taken_seconds, item.answered_at = seconds, now
-    PracticeSessionQuestion.objects.filter(pk=item.pk).update(
-        selected_index=selected_index, confidence_rating=confidence, is_correct=correct,
-        time_taken_seconds=seconds, answered_at=now,
-    )  # fmt: skip
-    PracticeSession.objects.filter(pk=session.pk).update(correct_count=F("correct_count") + int(correct))
     params = {
-        "user": user.pk, "question": question.pk, "correct": int(correct), "slot": selected_index + 1,
-        "confidence": confidence, "seconds": seconds, "now": now, "topic": question.topic,
+        "user": user.pk, "question": question.pk, "item": item.pk, "session": session.pk, "selected": selected_index,
+        "slot": selected_index + 1, "is_correct": correct, "correct": int(correct), "confidence": confidence,
+        "seconds": seconds, "now": now, "topic": question.topic,
+        "attempt_type": str(ATTEMPT_TYPES[session.session_type]),
     }  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute(_QUESTION_STATS, params)
-        cursor.execute(_PROGRESS, params)
-        cursor.execute(_MASTERY, params)
+        cursor.execute(ANSWER_WRITES, params)
+    item.selected_index, item.confidence_rating, item.is_correct = selected_index, confidence, correct
+    item.time_taken_seconds, item.answered_at = seconds, now
     transaction.on_commit(lambda: cache.delete_many([user_stats_key(user.pk), user_due_reviews_key(user.pk)]))
 
 

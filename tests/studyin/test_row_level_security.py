@@ -90,9 +90,9 @@ def test_every_user_owned_table_forces_row_level_security(table):
 )
 def test_shared_question_tables_force_row_level_security_too(table):
     # Their rule is visibility, not ownership: tests/practice/test_services.py checks it.
-    assert _sql(
-        "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = %s::regclass", [table]
-    )[1] == [(True, True)]
+    assert _sql("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = %s::regclass", [table])[1] == [
+        (True, True)
+    ]
 
 
 @pytest.mark.django_db
