@@ -1,4 +1,5 @@
 import datetime
+from collections import Counter
 from io import StringIO
 
 import pytest
@@ -10,7 +11,11 @@ from accounts.models import User
 from analytics.models import StudySession
 from materials.models import Material, MaterialProcessingJob
 from practice.models import PracticeSession, PracticeSessionQuestion
+from practice.selectors import SECONDS_PER_QUESTION
+from practice.services import proficiency_for
+from progress.models import MasteryLevel, UserProgress
 from questions.models import Question, QuestionExplanation, QuestionOption, UserQuestionAttempt
+from studyin.management.commands.seed_demo import _demo_ids, demo_id
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +31,8 @@ MODELS = (
     PracticeSession,
     PracticeSessionQuestion,
     StudySession,
+    UserProgress,
+    MasteryLevel,
 )
 
 
@@ -37,6 +44,53 @@ def _seed(**options) -> str:
 
 def _counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in MODELS}
+
+
+def _derived() -> dict[str, list]:
+    """Everything a run computes from the attempts, to compare two runs."""
+    return {
+        "questions": list(
+            Question.objects.order_by("id").values_list("id", "times_answered", "times_correct", "answer_counts")
+        ),
+        "progress": list(
+            UserProgress.objects.order_by("id").values_list(
+                "id", "total_attempts", "correct_attempts", "avg_confidence", "avg_time_seconds", "last_attempt_at"
+            )
+        ),
+        "mastery": list(
+            MasteryLevel.objects.order_by("id").values_list(
+                "id", "questions_answered", "questions_correct", "proficiency_level"
+            )
+        ),
+    }
+
+
+def _assert_derived_rows_agree_with_the_attempts() -> None:
+    attempts = list(UserQuestionAttempt.objects.values("user_id", "question_id", "question__topic", "selected_index",
+                                                       "is_correct", "confidence_rating", "time_taken_seconds"))  # fmt: skip
+    assert attempts
+    for question in Question.objects.all():
+        mine = [a for a in attempts if a["question_id"] == question.pk]
+        chosen = Counter(a["selected_index"] for a in mine)
+        assert (question.times_answered, question.times_correct) == (len(mine), sum(a["is_correct"] for a in mine))
+        assert question.answer_counts == [chosen[i] for i in range(len(question.options))]
+
+    pairs = Counter((a["user_id"], a["question_id"]) for a in attempts)
+    progress = {(p.user_id, p.question_id): p for p in UserProgress.objects.all()}
+    assert progress.keys() == pairs.keys()
+    for key, row in progress.items():
+        mine = [a for a in attempts if (a["user_id"], a["question_id"]) == key]
+        assert (row.total_attempts, row.correct_attempts) == (len(mine), sum(a["is_correct"] for a in mine))
+        assert row.avg_confidence == pytest.approx(sum(a["confidence_rating"] for a in mine) / len(mine))
+        assert row.avg_time_seconds == pytest.approx(sum(a["time_taken_seconds"] for a in mine) / len(mine))
+
+    topics = Counter((a["user_id"], a["question__topic"]) for a in attempts)
+    correct = Counter((a["user_id"], a["question__topic"]) for a in attempts if a["is_correct"])
+    mastery = {(m.user_id, m.topic): m for m in MasteryLevel.objects.all()}
+    assert mastery.keys() == topics.keys()
+    for key, row in mastery.items():
+        assert (row.questions_answered, row.questions_correct) == (topics[key], correct[key])
+        assert row.proficiency_level == proficiency_for(answered=topics[key], correct=correct[key])
 
 
 @pytest.fixture
@@ -76,6 +130,10 @@ def test_question_counters_match_the_attempts(seeded):
         assert (question.times_answered, question.times_correct) == (question.n, question.correct)
 
 
+def test_answer_counts_progress_and_mastery_agree_with_the_attempts(seeded):
+    _assert_derived_rows_agree_with_the_attempts()
+
+
 def test_attempts_fall_in_the_last_60_days(seeded):
     now = timezone.now()
     oldest = UserQuestionAttempt.objects.earliest("answered_at").answered_at
@@ -94,6 +152,30 @@ def test_practice_sessions_add_up_their_questions_and_attempts(seeded):
         assert UserQuestionAttempt.objects.filter(session_id=session.id).count() == session.total_questions
 
 
+def test_block_items_record_their_answer_like_the_answer_path(seeded):
+    attempts = {(a.session_id, a.question_id): a for a in UserQuestionAttempt.objects.filter(session_id__isnull=False)}
+    items = list(PracticeSessionQuestion.objects.select_related("session", "question"))
+    assert len(items) == len(attempts) > 0
+    for item in items:
+        attempt = attempts[item.session_id, item.question_id]
+        assert (item.selected_index, item.confidence_rating, item.is_correct, item.time_taken_seconds) == (
+            attempt.selected_index, attempt.confidence_rating, attempt.is_correct, attempt.time_taken_seconds,
+        )  # fmt: skip
+        assert item.answered_at == attempt.answered_at
+        assert item.shown_at == item.answered_at - datetime.timedelta(seconds=item.time_taken_seconds)
+        assert all(isinstance(i, int) for i in item.struck_options)
+        assert not {item.selected_index, item.question.correct_index} & set(item.struck_options)
+    for session in PracticeSession.objects.all():
+        assert session.current_position == session.total_questions
+        assert session.elapsed_seconds == session.total_time_seconds > 0 and session.resumed_at is None
+        assert session.settings["size"] == session.total_questions
+        if session.session_type in ("timed", "test"):
+            assert session.time_limit_seconds == SECONDS_PER_QUESTION * session.total_questions
+            assert session.total_time_seconds <= session.time_limit_seconds
+        else:
+            assert session.time_limit_seconds is None
+
+
 def test_study_sessions_mirror_this_months_practice_sessions(seeded):
     month_start = timezone.now().astimezone(datetime.UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     this_month = PracticeSession.objects.filter(completed_at__gte=month_start).count()
@@ -102,11 +184,31 @@ def test_study_sessions_mirror_this_months_practice_sessions(seeded):
 
 
 def test_a_second_run_adds_nothing(seeded):
-    before = _counts()
-    counters = list(Question.objects.order_by("id").values_list("times_answered", "times_correct"))
+    before, derived = _counts(), _derived()
     _seed(users=3, questions=40)
     assert _counts() == before
-    assert list(Question.objects.order_by("id").values_list("times_answered", "times_correct")) == counters
+    assert _derived() == derived
+
+
+def test_attempts_option_reaches_the_total_and_more_only_adds_blocks():
+    _seed(users=3, questions=40, attempts=1500)
+    n = UserQuestionAttempt.objects.count()
+    assert 1500 <= n < 1500 + 4 * 40  # each of the 4 students may overshoot by less than a block
+    before, derived = _counts(), _derived()
+    first = dict(UserQuestionAttempt.objects.values_list("id", "answered_at"))
+
+    _seed(users=3, questions=40, attempts=1500)
+    assert (_counts(), _derived()) == (before, derived)
+
+    _seed(users=3, questions=40, attempts=2500)
+    assert UserQuestionAttempt.objects.count() >= 2500
+    # The rows already there stay as they were; the counters take in the new blocks.
+    assert {k: v for k, v in UserQuestionAttempt.objects.values_list("id", "answered_at") if k in first} == first
+    _assert_derived_rows_agree_with_the_attempts()
+
+
+def test_many_ids_hash_their_prefix_once_and_match_demo_id():
+    assert _demo_ids("attempt", "demo@studyin.app", 3)(17) == demo_id("attempt", "demo@studyin.app", 3, 17)
 
 
 def test_first_run_does_nothing_once_the_demo_user_exists():

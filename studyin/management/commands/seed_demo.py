@@ -1,19 +1,27 @@
-"""Demo data for development and benchmarks: `manage.py seed_demo [--users N] [--questions N]`.
+"""Demo data for development and benchmarks:
+`manage.py seed_demo [--users N] [--questions N] [--attempts N]`.
 
 Safe to run twice: every row has a deterministic id (uuid5 of a fixed namespace and the row's
-place in the demo), inserts skip rows that exist, and counters are recounted from the rows.
-Random choices come from generators seeded per user and per question, so a second run draws
-the same rows (and is then turned away by the conflicts).
+place in the demo), inserts skip rows that exist, and what follows from the attempts (question
+counters and answer counts, progress per question, mastery per topic) is recomputed from them
+in SQL. Random choices come from generators seeded per user, per question and per block, so a
+second run draws the same rows (and is then turned away by the conflicts).
+
+`--users 200 --questions 5000 --attempts 1000000` (bench/answer_path.py) takes about 70 s on two
+cores: answers are generated as plain tuples and COPYed in once, in binary; attempts, block items
+and everything derived from them are then INSERT ... SELECT.
 """
 
 import contextlib
 import datetime
+import hashlib
+import json
 import math
 import random
 import time
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.contrib.auth.hashers import make_password
@@ -24,7 +32,10 @@ from django.utils import timezone
 from accounts.models import User
 from analytics.models import StudySession
 from materials.models import JobStatus, JobType, Material, MaterialProcessingJob, ProcessingStatus
-from practice.models import PracticeSession, PracticeSessionQuestion, SessionStatus, SessionType
+from practice.models import PracticeSession, SessionStatus, SessionType
+from practice.selectors import BLOCK_SIZE_MAX, SECONDS_PER_QUESTION, BlockFilters
+from practice.services import ATTEMPT_TYPES, PROFICIENCY_SQL
+from progress.models import MasteryLevel, UserProgress
 from questions.models import (
     AttemptType,
     Difficulty,
@@ -42,6 +53,15 @@ STAFF_EMAIL = "staff@studyin.app"
 STAFF_PASSWORD = "studyin-staff"
 BATCH = 2000
 HISTORY_DAYS = 60
+# Blocks fill the last 60 days but the last two hours, each ending before the next begins.
+ACTIVITY_WINDOW = datetime.timedelta(days=HISTORY_DAYS, hours=-2)
+BLOCK_SIZE_MIN = 10
+LONGEST_ANSWER = 140  # seconds; timed and test blocks keep to their 90 a question
+LONGEST_BLOCK = datetime.timedelta(seconds=BLOCK_SIZE_MAX * LONGEST_ANSWER)
+SESSION_SHARE = 0.8  # of blocks; the others are loose review attempts outside any practice session
+MARKED_SHARE = 0.04
+STRUCK_SHARE = 0.2
+ACTIVITY_BATCH = 50_000  # attempts generated before they are copied into the database
 
 
 def demo_id(*parts: object) -> uuid.UUID:
@@ -623,27 +643,197 @@ def _patient(rng: random.Random, fact: Fact) -> str:
     return f"{article} {age}-year-old {noun[sex, age < 18]}"
 
 
-def _insert(model, objs: Sequence) -> None:
-    """Insert the rows whose keys are new: COPY into a temporary twin of the table, then
-    INSERT ... SELECT ... ON CONFLICT DO NOTHING (COPY alone cannot skip existing rows).
+SESSION_COLUMNS = (
+    "id", "user_id", "session_type", "settings", "total_questions", "correct_count", "total_time_seconds",
+    "xp_earned", "status", "current_position", "elapsed_seconds", "resumed_at", "time_limit_seconds",
+    "started_at", "completed_at", "created_at",
+)  # fmt: skip
+# One row per answer, copied in once: each becomes an attempt, and a block item when it was
+# answered in a practice session (item_id and session_id NULL otherwise).
+ANSWER_COLUMNS = (
+    "attempt_id", "item_id", "session_id", "user_id", "question_id", "question_order", "selected_index",
+    "is_correct", "confidence_rating", "time_taken_seconds", "attempt_type", "answered_at", "is_marked",
+    "struck_options",
+)  # fmt: skip
+ANSWER_TYPES = (
+    "uuid", "uuid", "uuid", "uuid", "uuid", "integer", "integer", "boolean", "integer", "integer", "text",
+    "timestamptz", "boolean", "jsonb",
+)  # fmt: skip
+STAGE_ANSWERS = f"""
+CREATE TEMPORARY TABLE seed_answers ({", ".join(f"{c} {t}" for c, t in zip(ANSWER_COLUMNS, ANSWER_TYPES, strict=True))})
+ON COMMIT DROP
+"""
+INSERT_ITEMS = """
+INSERT INTO practice_session_questions (id, session_id, question_id, question_order, selected_index, confidence_rating,
+                                        is_marked, struck_options, shown_at, is_correct, time_taken_seconds, answered_at)
+SELECT item_id, session_id, question_id, question_order, selected_index, confidence_rating, is_marked, struck_options,
+       answered_at - make_interval(secs => time_taken_seconds), is_correct, time_taken_seconds, answered_at
+FROM seed_answers
+WHERE session_id IS NOT NULL
+ON CONFLICT DO NOTHING
+"""
+INSERT_ATTEMPTS = """
+INSERT INTO user_question_attempts (id, user_id, question_id, selected_index, is_correct, confidence_rating,
+                                    time_taken_seconds, attempt_type, session_id, answered_at)
+SELECT attempt_id, user_id, question_id, selected_index, is_correct, confidence_rating, time_taken_seconds,
+       attempt_type, session_id, answered_at
+FROM seed_answers
+ON CONFLICT DO NOTHING
+"""
+
+
+def _demo_ids(*parts: object) -> Callable[[int], uuid.UUID]:
+    """demo_id(*parts, k) for many k, hashing the common prefix once (a million ids add up)."""
+    prefix = hashlib.sha1(NAMESPACE.bytes + (":".join(str(p) for p in parts) + ":").encode())
+
+    def make(k: int) -> uuid.UUID:
+        h = prefix.copy()
+        h.update(str(k).encode())
+        return uuid.UUID(bytes=h.digest()[:16], version=5)
+
+    return make
+
+
+class _Block(NamedTuple):
+    session: tuple | None  # SESSION_COLUMNS; None for loose review attempts
+    answers: list[tuple]  # ANSWER_COLUMNS
+
+
+@dataclass
+class _Rows:
+    sessions: list[tuple] = field(default_factory=list)
+    answers: list[tuple] = field(default_factory=list)
+
+    def add(self, block: _Block) -> None:
+        if block.session:
+            self.sessions.append(block.session)
+        self.answers.extend(block.answers)
+
+    def copy_into(self, sessions: "_Staging") -> list[uuid.UUID]:
+        """COPY the rows into the staging tables; returns the practice session ids."""
+        sessions.copy(PracticeSession._meta.db_table, self.sessions)
+        _copy("seed_answers", ", ".join(ANSWER_COLUMNS), self.answers, ANSWER_TYPES)
+        return [session[0] for session in self.sessions]
+
+
+def _user_blocks(
+    user: SeedUser, target: int, questions: list[SeedQuestion], now: datetime.datetime
+) -> Iterator[_Block]:
+    """The student's blocks, oldest first, until they hold `target` attempts. Each block draws
+    from a generator of its own (student, number), so a larger --attempts adds blocks and
+    changes none of those already there; the blocks share out the window evenly."""
+    skill = random.Random(f"skill:{user.email}").uniform(0.55, 0.85)
+    drafts: list[tuple[random.Random, int]] = []
+    total = 0
+    while total < target:
+        rng = random.Random(f"block:{user.email}:{len(drafts)}")
+        size = min(len(questions), rng.randint(BLOCK_SIZE_MIN, BLOCK_SIZE_MAX))
+        drafts.append((rng, size))
+        total += size
+    if not drafts:
+        return
+    slot = ACTIVITY_WINDOW / len(drafts)
+    slack = max(0.0, (slot - LONGEST_BLOCK).total_seconds())
+    first = now - datetime.timedelta(days=HISTORY_DAYS)
+    for b, (rng, size) in enumerate(drafts):
+        start = first + b * slot + datetime.timedelta(seconds=round(rng.uniform(0, slack)))
+        yield _block(user, b, rng, size, skill, questions, start)
+
+
+def _block(
+    user: SeedUser, b: int, rng: random.Random, size: int, skill: float, questions: list[SeedQuestion],
+    start: datetime.datetime,
+) -> _Block:  # fmt: skip
+    session_type = rng.choice(SessionType.values) if rng.random() < SESSION_SHARE else None
+    session_id = demo_id("session", user.email, b) if session_type else None
+    attempt_id, item_id = _demo_ids("attempt", user.email, b), _demo_ids("session", user.email, b)
+    attempt_type = str(ATTEMPT_TYPES[session_type] if session_type else AttemptType.REVIEW)
+    timed = session_type in (SessionType.TIMED, SessionType.TEST)
+    longest = SECONDS_PER_QUESTION if timed else LONGEST_ANSWER
+    answers = []
+    answered_at, correct_count = start, 0
+    for order, k in enumerate(rng.sample(range(len(questions)), size), 1):
+        q = questions[k]
+        is_correct = rng.random() < skill + DIFFICULTY_SHIFT[q.difficulty]
+        # A wrong answer picks any of the other options, each as likely.
+        selected = (
+            q.correct_index if is_correct else (q.correct_index + rng.randint(1, q.option_count - 1)) % q.option_count
+        )
+        seconds = rng.randint(25, longest)
+        confidence = rng.randint(3, 5) if is_correct else rng.randint(1, 4)
+        answered_at += datetime.timedelta(seconds=seconds)
+        correct_count += is_correct
+        marked, struck = False, []
+        if session_id:
+            marked = rng.random() < MARKED_SHARE
+            if rng.random() < STRUCK_SHARE:  # one or two options ruled out before answering
+                others = [i for i in range(q.option_count) if i not in (selected, q.correct_index)]
+                struck = sorted(rng.sample(others, min(len(others), rng.randint(1, 2))))
+        answers.append(
+            (attempt_id(order), item_id(order) if session_id else None, session_id, user.id, q.id, order, selected,
+             is_correct, confidence, seconds, attempt_type, answered_at, marked, struck)
+        )  # fmt: skip
+    session = None
+    if session_id:
+        elapsed = int((answered_at - start).total_seconds())
+        session = (
+            session_id, user.id, session_type, json.dumps(BlockFilters(mode=session_type, size=size).as_settings()),
+            size, correct_count, elapsed, 0,  # XP is the gamification services' to award
+            str(SessionStatus.COMPLETED), size, elapsed, None, SECONDS_PER_QUESTION * size if timed else None,
+            start, answered_at, start,
+        )  # fmt: skip
+    return _Block(session, answers)
+
+
+class _Staging:
+    """Rows for several tables, COPYed into temporary twins of them as they come, then inserted
+    into the real tables (in the order given, for the foreign keys) with INSERT ... SELECT ...
+    ON CONFLICT DO NOTHING: COPY alone cannot skip rows that exist.
 
     Several times faster than bulk_create, and it keeps the rows' own timestamps where
-    bulk_create would overwrite an auto_now_add column (answered_at, started_at) with now."""
+    bulk_create would overwrite an auto_now_add column (answered_at, started_at) with now.
+    Inside a transaction: the temporary tables go with it."""
+
+    def __init__(self, tables: dict[str, Sequence[str]]):
+        self.tables = {
+            table: ", ".join(connection.ops.quote_name(c) for c in columns) for table, columns in tables.items()
+        }
+        with connection.cursor() as cursor:
+            for table in self.tables:
+                cursor.execute(f"DROP TABLE IF EXISTS seed_{table}")
+                cursor.execute(f"CREATE TEMPORARY TABLE seed_{table} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
+
+    def copy(self, table: str, rows: Iterable[Sequence]) -> None:
+        _copy(f"seed_{table}", self.tables[table], rows)
+
+    def insert_new(self) -> None:
+        with connection.cursor() as cursor:
+            for table, names in self.tables.items():
+                cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM seed_{table} ON CONFLICT DO NOTHING")
+                cursor.execute(f"DROP TABLE seed_{table}")
+
+
+def _copy(table: str, names: str, rows: Iterable[Sequence], types: Sequence[str] = ()) -> None:
+    """COPY rows in; in binary when their column types are given (twice as fast for a million)."""
+    binary = " (FORMAT BINARY)" if types else ""
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN{binary}") as copy:
+        if types:
+            copy.set_types(types)
+        for row in rows:
+            copy.write_row(row)
+
+
+def _insert(model, objs: Sequence) -> None:
+    """Insert the model instances whose keys are new (see _Staging)."""
     if not objs:
         return
     fields = [f for f in model._meta.concrete_fields if not f.generated]
-    table, temp = model._meta.db_table, f"seed_{model._meta.db_table}"
-    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)  # "references" is reserved
+    table = model._meta.db_table
     db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: the `connection` proxy costs a lookup per use
-    with db.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {temp}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {temp} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
-        with cursor.cursor.copy(f"COPY {temp} ({names}) FROM STDIN") as copy:
-            for obj in objs:
-                # pre_save(add=False): auto_now columns get now, auto_now_add ones keep their value.
-                copy.write_row([f.get_db_prep_save(f.pre_save(obj, False), db) for f in fields])
-        cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {temp} ON CONFLICT DO NOTHING")
-        cursor.execute(f"DROP TABLE {temp}")
+    staging = _Staging({table: [f.column for f in fields]})
+    # pre_save(add=False): auto_now columns get now, auto_now_add ones keep their value.
+    staging.copy(table, ([f.get_db_prep_save(f.pre_save(obj, False), db) for f in fields] for obj in objs))
+    staging.insert_new()
 
 
 class Command(BaseCommand):
@@ -653,17 +843,25 @@ class Command(BaseCommand):
         parser.add_argument("--users", type=int, default=20, help="extra students besides the demo and staff users")
         parser.add_argument("--questions", type=int, default=500, help="questions in the demo bank")
         parser.add_argument(
+            "--attempts",
+            type=int,
+            default=None,
+            help="attempts to reach in all, shared among the students as by default (default: about 120 each)",
+        )
+        parser.add_argument(
             "--first-run", action="store_true", help="do nothing if the demo user exists (`make run` passes it)"
         )
         parser.add_argument("--dry-run", action="store_true", help="seed inside a transaction, report, roll back")
 
-    def handle(self, *args, users: int, questions: int, first_run: bool, dry_run: bool, **options):
+    def handle(
+        self, *args, users: int, questions: int, attempts: int | None, first_run: bool, dry_run: bool, **options
+    ):
         if first_run and self.demo_present():
             self.stdout.write("demo data already present")
             return
         started = time.monotonic()
         with transaction.atomic() if dry_run else contextlib.nullcontext():
-            self.seed(n_users=users, n_questions=questions)
+            self.seed(n_users=users, n_questions=questions, n_attempts=attempts)
             summary = self.summary()
             if dry_run:
                 transaction.set_rollback(True)
@@ -674,14 +872,15 @@ class Command(BaseCommand):
         with rls_context(role=ROLE_SYSTEM):
             return User.objects.filter(email=DEMO_EMAIL).exists()
 
-    def seed(self, *, n_users: int, n_questions: int) -> None:
+    def seed(self, *, n_users: int, n_questions: int, n_attempts: int | None = None) -> None:
         now = timezone.now()
         users = self.seed_users(n_users=n_users, now=now)
         material_ids = self.seed_materials(users=users, now=now)
         questions = self.seed_questions(n_questions=n_questions, now=now)
-        session_ids = self.seed_activity(users=users, questions=questions, now=now)
-        self.seed_study_sessions(session_ids=session_ids, now=now)
+        session_ids = self.seed_activity(users=users, questions=questions, now=now, n_attempts=n_attempts)
+        self.seed_study_sessions(users=users, session_ids=session_ids, now=now)
         self.recount(material_ids=material_ids, question_ids=[q.id for q in questions])
+        self.derive_progress(user_ids=[u.id for u in users])
 
     # Users ------------------------------------------------------------------------------------
 
@@ -840,109 +1039,76 @@ class Command(BaseCommand):
         )
         return question, options, explanation
 
-    # Attempts and practice sessions -----------------------------------------------------------
+    # Attempts and practice blocks -------------------------------------------------------------
 
-    def seed_activity(
-        self, *, users: list[SeedUser], questions: list[SeedQuestion], now: datetime.datetime
-    ) -> list[uuid.UUID]:
-        """Each user studies on some of the last 60 days, in blocks of questions; most blocks are
-        completed practice sessions, the rest loose review attempts. Returns the session ids."""
-        if not questions:
-            return []
-        sessions, items, attempts = [], [], []
+    def activity_targets(self, *, users: list[SeedUser], n_attempts: int | None) -> dict[str, int]:
+        """Attempts per student: 400 for the demo student, 40 to 200 for each other one; with
+        --attempts, the same shares scaled up or down to add up to (at least) that many."""
+        shares = {}
         for user in users:
             if user.active:
-                self._user_activity(user, questions, now, sessions, items, attempts)
-        with rls_context(role=ROLE_SYSTEM):
-            _insert(PracticeSession, sessions)
-            _insert(PracticeSessionQuestion, items)
-        with rls_context(role=ROLE_SYSTEM):
-            _insert(UserQuestionAttempt, attempts)
-        return [s.id for s in sessions]
+                shares[user.email] = 400 if user.heavy else random.Random(f"activity:{user.email}").randint(40, 200)
+        if n_attempts is None:
+            return shares
+        total = sum(shares.values())
+        return {email: math.ceil(n_attempts * share / total) for email, share in shares.items()}
 
-    def _user_activity(self, user, questions, now, sessions: list, items: list, attempts: list) -> None:
-        rng = random.Random(f"activity:{user.email}")
-        target = 400 if user.heavy else rng.randint(40, 200)
-        skill = rng.uniform(0.55, 0.85)
-        days = sorted(rng.sample(range(HISTORY_DAYS), k=min(HISTORY_DAYS, max(1, target // 12))), reverse=True)
-        block_size = min(len(questions), math.ceil(target / len(days)))
-        for b, days_ago in enumerate(days):
-            start = now - datetime.timedelta(days=days_ago, hours=rng.randint(1, 12), minutes=rng.randint(0, 59))
-            session_type = rng.choice(SessionType.values) if rng.random() < 0.8 else None
-            session_id = demo_id("session", user.email, b) if session_type else None
-            attempt_type = {SessionType.TEST: AttemptType.TEST, SessionType.REVIEW: AttemptType.REVIEW}.get(
-                session_type, AttemptType.PRACTICE if session_type else AttemptType.REVIEW
-            )
-            picks = [questions[k] for k in rng.sample(range(len(questions)), block_size)]
-            answered_at, correct_count = start, 0
-            for order, q in enumerate(picks, 1):
-                is_correct = rng.random() < skill + DIFFICULTY_SHIFT[q.difficulty]
-                selected = (
-                    q.correct_index
-                    if is_correct
-                    else rng.choice([k for k in range(q.option_count) if k != q.correct_index])
-                )
-                seconds = rng.randint(25, 140)
-                confidence = rng.randint(3, 5) if is_correct else rng.randint(1, 4)
-                answered_at += datetime.timedelta(seconds=seconds)
-                correct_count += is_correct
-                attempts.append(
-                    UserQuestionAttempt(
-                        id=demo_id("attempt", user.email, b, order),
-                        user_id=user.id,
-                        question_id=q.id,
-                        selected_index=selected,
-                        is_correct=is_correct,
-                        confidence_rating=confidence,
-                        time_taken_seconds=seconds,
-                        attempt_type=attempt_type,
-                        session_id=session_id,
-                        answered_at=answered_at,
-                    )
-                )
-                if session_id:
-                    items.append(
-                        PracticeSessionQuestion(
-                            id=demo_id("session", user.email, b, order),
-                            session_id=session_id,
-                            question_id=q.id,
-                            question_order=order,
-                            is_correct=is_correct,
-                            time_taken_seconds=seconds,
-                            answered_at=answered_at,
-                        )
-                    )
-            if session_id:
-                sessions.append(
-                    PracticeSession(
-                        id=session_id,
-                        user_id=user.id,
-                        session_type=session_type,
-                        settings={"question_count": block_size, "topics": sorted({q.topic for q in picks})},
-                        total_questions=block_size,
-                        correct_count=correct_count,
-                        total_time_seconds=int((answered_at - start).total_seconds()),
-                        xp_earned=0,  # XP is the gamification services' to award
-                        status=SessionStatus.COMPLETED,
-                        started_at=start,
-                        completed_at=answered_at,
-                        created_at=start,
-                    )
-                )
+    def seed_activity(
+        self,
+        *,
+        users: list[SeedUser],
+        questions: list[SeedQuestion],
+        now: datetime.datetime,
+        n_attempts: int | None = None,
+    ) -> list[uuid.UUID]:
+        """Each student answers in blocks spread over the last 60 days: most blocks are finished
+        practice sessions, the rest loose review attempts. Returns the practice session ids.
 
-    def seed_study_sessions(self, *, session_ids: list[uuid.UUID], now: datetime.datetime) -> None:
+        Rows are written as plain tuples (a million model instances would cost more than the
+        database's work), in batches, all in one transaction."""
+        if not questions:
+            return []
+        targets = self.activity_targets(users=users, n_attempts=n_attempts)
+        session_ids = []
+        with rls_context(role=ROLE_SYSTEM), connection.cursor() as cursor:
+            sessions = _Staging({PracticeSession._meta.db_table: SESSION_COLUMNS})
+            cursor.execute(STAGE_ANSWERS)
+            batch = _Rows()
+            for user in users:
+                if not user.active:
+                    continue
+                for block in _user_blocks(user, targets[user.email], questions, now):
+                    batch.add(block)
+                if len(batch.answers) >= ACTIVITY_BATCH:
+                    session_ids.extend(batch.copy_into(sessions))
+                    batch = _Rows()
+            session_ids.extend(batch.copy_into(sessions))
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            sessions.insert_new()  # before their items
+            cursor.execute(INSERT_ITEMS)
+            cursor.execute(INSERT_ATTEMPTS)
+            cursor.execute("DROP TABLE seed_answers")
+            # The aggregates that follow (counters, progress, mastery) plan on these statistics;
+            # autovacuum would gather them only after the seed.
+            cursor.execute("ANALYZE practice_sessions, practice_session_questions, user_question_attempts")
+        return session_ids
+
+    def seed_study_sessions(
+        self, *, users: list[SeedUser], session_ids: list[uuid.UUID], now: datetime.datetime
+    ) -> None:
         """An analytics row for each demo practice session completed this month. study_sessions is
         partitioned by month and only the current month onwards exists, so older sessions get none;
         the rows' key includes created_at, so "exists" is checked by id, not left to a conflict."""
         month_start = now.astimezone(datetime.UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        seeded = set(session_ids)
         with rls_context(role=ROLE_SYSTEM):
             practice = PracticeSession.objects.filter(
-                id__in=session_ids,
+                user_id__in=[u.id for u in users],
                 status=SessionStatus.COMPLETED,
                 completed_at__gte=month_start,
                 completed_at__lte=now,
             )
-            wanted = {demo_id("study-session", p.id): p for p in practice}
+            wanted = {demo_id("study-session", p.id): p for p in practice if p.id in seeded}
             existing = set(StudySession.objects.filter(id__in=wanted).values_list("id", flat=True))
             _insert(
                 StudySession,
@@ -964,27 +1130,39 @@ class Command(BaseCommand):
                 ],
             )
 
-    # Counters ---------------------------------------------------------------------------------
+    # Counters and what is derived from the attempts --------------------------------------------
 
     def recount(self, *, material_ids: list[uuid.UUID], question_ids: list[uuid.UUID]) -> None:
-        """Counters from the rows, never incremented: a second run leaves them as they are."""
+        """Counters from the rows, never incremented: a second run leaves them as they are.
+        answer_counts gets one count per option (the answer path's studyin_count_answer grows
+        the array only up to the option chosen; peer statistics read both alike)."""
         with rls_context(role=ROLE_SYSTEM), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '64MB'")
             cursor.execute(
                 """
+                WITH chosen AS (
+                    SELECT question_id, selected_index, count(*) AS n, count(*) FILTER (WHERE is_correct) AS correct
+                    FROM user_question_attempts
+                    WHERE question_id = ANY(%(ids)s)
+                    GROUP BY question_id, selected_index
+                ), counted AS (
+                    SELECT q.id,
+                           coalesce(sum(c.n), 0)::int AS answered,
+                           coalesce(sum(c.correct), 0)::int AS correct,
+                           array_agg(coalesce(c.n, 0)::int ORDER BY o.i) AS counts
+                    FROM questions q
+                    CROSS JOIN LATERAL generate_series(0, jsonb_array_length(q.options) - 1) AS o(i)
+                    LEFT JOIN chosen c ON c.question_id = q.id AND c.selected_index = o.i
+                    WHERE q.id = ANY(%(ids)s)
+                    GROUP BY q.id
+                )
                 UPDATE questions q
-                SET times_answered = s.answered, times_correct = s.correct
-                FROM (
-                    SELECT q2.id,
-                           count(a.id) AS answered,
-                           count(a.id) FILTER (WHERE a.is_correct) AS correct
-                    FROM questions q2
-                    LEFT JOIN user_question_attempts a ON a.question_id = q2.id
-                    WHERE q2.id = ANY(%s)
-                    GROUP BY q2.id
-                ) s
-                WHERE q.id = s.id AND (q.times_answered, q.times_correct) IS DISTINCT FROM (s.answered, s.correct)
+                SET times_answered = s.answered, times_correct = s.correct, answer_counts = s.counts
+                FROM counted s
+                WHERE q.id = s.id
+                  AND (q.times_answered, q.times_correct, q.answer_counts) IS DISTINCT FROM (s.answered, s.correct, s.counts)
                 """,
-                [question_ids],
+                {"ids": question_ids},
             )
             cursor.execute(
                 """
@@ -996,6 +1174,69 @@ class Command(BaseCommand):
                 [material_ids],
             )
 
+    def derive_progress(self, *, user_ids: list[uuid.UUID]) -> None:
+        """Each student's progress per question and mastery per topic, aggregated from all their
+        attempts (the totals the answer path keeps one answer at a time). Only rows that are
+        missing or disagree reach the INSERT: ON CONFLICT DO UPDATE locks every row it meets, even
+        one its WHERE then leaves alone, so a second run would rewrite every page."""
+        with rls_context(role=ROLE_SYSTEM), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute(
+                """
+                WITH derived AS (
+                    SELECT user_id, question_id, count(*)::int AS total, (count(*) FILTER (WHERE is_correct))::int AS correct,
+                           avg(confidence_rating)::float AS confidence, avg(time_taken_seconds)::float AS seconds,
+                           min(answered_at) AS first_at, max(answered_at) AS last_at
+                    FROM user_question_attempts
+                    WHERE user_id = ANY(%s)
+                    GROUP BY user_id, question_id
+                )
+                INSERT INTO user_progress AS p (id, user_id, question_id, total_attempts, correct_attempts,
+                                                avg_confidence, avg_time_seconds, last_attempt_at, created_at, updated_at)
+                SELECT gen_random_uuid(), d.user_id, d.question_id, d.total, d.correct, d.confidence, d.seconds,
+                       d.last_at, d.first_at, d.last_at
+                FROM derived d
+                LEFT JOIN user_progress old ON old.user_id = d.user_id AND old.question_id = d.question_id
+                WHERE (old.total_attempts, old.correct_attempts, old.avg_confidence, old.avg_time_seconds,
+                       old.last_attempt_at) IS DISTINCT FROM (d.total, d.correct, d.confidence, d.seconds, d.last_at)
+                ON CONFLICT (user_id, question_id) DO UPDATE SET
+                    total_attempts = EXCLUDED.total_attempts,
+                    correct_attempts = EXCLUDED.correct_attempts,
+                    avg_confidence = EXCLUDED.avg_confidence,
+                    avg_time_seconds = EXCLUDED.avg_time_seconds,
+                    last_attempt_at = EXCLUDED.last_attempt_at,
+                    updated_at = EXCLUDED.updated_at
+                """,
+                [user_ids],
+            )
+            proficiency = PROFICIENCY_SQL.format(n="count(*)", c="count(*) FILTER (WHERE a.is_correct)")
+            cursor.execute(
+                f"""
+                WITH derived AS (
+                    SELECT a.user_id, q.topic, count(*)::int AS answered,
+                           (count(*) FILTER (WHERE a.is_correct))::int AS correct,
+                           {proficiency} AS level, max(a.answered_at) AS last_at
+                    FROM user_question_attempts a
+                    JOIN questions q ON q.id = a.question_id
+                    WHERE a.user_id = ANY(%s)
+                    GROUP BY a.user_id, q.topic
+                )
+                INSERT INTO mastery_levels AS m (id, user_id, topic, questions_answered, questions_correct,
+                                                 proficiency_level, last_updated)
+                SELECT gen_random_uuid(), d.user_id, d.topic, d.answered, d.correct, d.level, d.last_at
+                FROM derived d
+                LEFT JOIN mastery_levels old ON old.user_id = d.user_id AND old.topic = d.topic
+                WHERE (old.questions_answered, old.questions_correct, old.proficiency_level)
+                    IS DISTINCT FROM (d.answered, d.correct, d.level)
+                ON CONFLICT (user_id, topic) DO UPDATE SET
+                    questions_answered = EXCLUDED.questions_answered,
+                    questions_correct = EXCLUDED.questions_correct,
+                    proficiency_level = EXCLUDED.proficiency_level,
+                    last_updated = EXCLUDED.last_updated
+                """,
+                [user_ids],
+            )
+
     def summary(self) -> str:
         with rls_context(role=ROLE_SYSTEM):
             counts = {
@@ -1004,6 +1245,8 @@ class Command(BaseCommand):
                 "questions": Question.objects.count(),
                 "option rows": QuestionOption.objects.count(),
                 "attempts": UserQuestionAttempt.objects.count(),
+                "progress rows": UserProgress.objects.count(),
+                "mastery rows": MasteryLevel.objects.count(),
                 "practice sessions": PracticeSession.objects.count(),
                 "study sessions": StudySession.objects.count(),
             }

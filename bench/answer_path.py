@@ -1,0 +1,291 @@
+"""Answer submission through Django against the same SQL run directly.
+
+    .venv/bin/python bench/answer_path.py [--answers 2000] [--attempts 1000000] [--profile]
+
+On a scratch database (migrated, seeded with `seed_demo --users 200 --questions 5000
+--attempts 1000000`, dropped after) on the configured server, the demo student answers
+`--answers` block questions each way, each a new item, one at a time, the ways taking turns
+in rounds of 50 after a warm-up:
+
+- django: `django.test.Client`, logged in, POSTs to the real answer URL (the whole stack:
+  middleware, session in Redis, row-level security, view, form, `answer_submit`);
+- raw: psycopg, one transaction per answer with the statements `answer_submit` sends (the
+  request's set_config line, the row lock, the six writes), parameters alike;
+- raw, unprepared: the same with psycopg's prepared statements off, as Django's backend runs
+  (for comparison only).
+
+Prints the throughputs, the ratio django/raw, p50/p95 latency and the SQL statements of one
+answer request (BEGIN and COMMIT included: each is a round trip).
+Targets: <= 10 statements, django/raw >= 0.5, django p95 <= 25 ms. `--profile` adds a cProfile
+of further Django answers (the functions with the most time of their own).
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studyin.settings")
+
+MAX_STATEMENTS, MIN_RATIO, MAX_P95_MS = 10, 0.5, 25.0
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def _stats(latencies: list[float]) -> dict:
+    """Throughput over the time spent answering (the paths take turns, so not wall time)."""
+    return {
+        "n": len(latencies),
+        "per_s": len(latencies) / sum(latencies),
+        "p50_ms": 1000 * _percentile(latencies, 50),
+        "p95_ms": 1000 * _percentile(latencies, 95),
+    }
+
+
+def _items(*, user, count: int) -> list[tuple]:
+    """(session id, position, option count) of `count` unanswered questions, in new tutor
+    blocks (untimed, so no clock ends them mid-run) started the way the builder starts them."""
+    from practice import services
+    from practice.selectors import BLOCK_SIZE_MAX, BlockFilters
+    from studyin.rls import rls_context
+
+    items = []
+    with rls_context(user_id=user.pk):
+        while len(items) < count:
+            session = services.block_start(user=user, filters=BlockFilters(size=BLOCK_SIZE_MAX))
+            items.extend(
+                (session.pk, item.question_order, len(item.question.options))
+                for item in session.items.select_related("question")
+            )
+    return items[:count]
+
+
+class DjangoPath:
+    """The student's browser: the test client, logged in, POSTs the answer form to the real URL."""
+
+    def __init__(self, *, user, rng):
+        from django.test import Client
+
+        self.client = Client(HTTP_HOST="localhost")  # DEBUG is off: "testserver" is not an allowed host
+        self.client.force_login(user)
+        self.rng = rng
+
+    def answer(self, session_id, position: int, options: int) -> float:
+        from django.urls import reverse
+
+        url = reverse("practice:answer", args=[session_id, position])
+        data = {"choice": self.rng.randrange(options), "confidence": self.rng.randint(1, 5)}
+        started = time.perf_counter()
+        response = self.client.post(url, data)
+        elapsed = time.perf_counter() - started
+        if response.status_code != 302 or response.url != reverse("practice:question", args=[session_id, position]):
+            raise RuntimeError(f"answer refused: {response.status_code} {response.get('Location')}")
+        return elapsed
+
+    def statements(self, item: tuple) -> list[str]:
+        """The SQL of one answer request, as Django sends it."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            self.answer(*item)
+        return [q["sql"] for q in queries.captured_queries]
+
+
+class RawPath:
+    """answer_submit's statements, sent by psycopg: the set_config line of the request, the row
+    lock (every column of the three rows, as the ORM selects them), and practice/services.py's
+    own ANSWER_WRITES (every write in one statement); one transaction each.
+
+    psycopg binds parameters on the server and prepares a statement the fifth time it runs
+    (`prepare=False` turns that off); Django's backend binds on the client, so the server
+    parses and plans each of its statements every time."""
+
+    def __init__(self, *, user, rng, prepare: bool = True):
+        import psycopg
+        from django.conf import settings
+
+        from practice.models import PracticeSession, PracticeSessionQuestion
+        from questions.models import Question
+        from studyin.scratchdb import database_url
+
+        self.user, self.rng = user, rng
+        self.conn = psycopg.connect(database_url(settings.DATABASES["default"]["NAME"]), autocommit=False)
+        self.conn.prepare_threshold = 5 if prepare else None
+        tables = [(m._meta.db_table, [f.column for f in m._meta.concrete_fields if not f.generated])
+                  for m in (PracticeSessionQuestion, PracticeSession, Question)]  # fmt: skip
+        names = [f"{table}.{column}" for table, columns in tables for column in columns]
+        self.at = {name: i for i, name in enumerate(names)}
+        self.lock = (
+            f"SELECT {', '.join(names)} FROM practice_session_questions"
+            " JOIN practice_sessions ON practice_session_questions.session_id = practice_sessions.id"
+            " JOIN questions ON practice_session_questions.question_id = questions.id"
+            " WHERE practice_session_questions.question_order = %s AND practice_sessions.user_id = %s"
+            " AND practice_session_questions.session_id = %s"
+            " ORDER BY practice_session_questions.question_order LIMIT 1 FOR UPDATE OF practice_session_questions"
+        )
+
+    def answer(self, session_id, position: int, options: int) -> float:
+        from django.utils import timezone
+
+        from practice.services import ANSWER_WRITES, ATTEMPT_TYPES, MAX_SECONDS_PER_ANSWER
+
+        user, at = self.user, self.at
+        selected, confidence = self.rng.randrange(options), self.rng.randint(1, 5)
+        started = time.perf_counter()
+        now = timezone.now()
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT set_config('app.current_user_id', %s, true), set_config('app.role', %s, true)",
+                        [str(user.pk), ""])  # fmt: skip
+            row = cur.execute(self.lock, [position, user.pk, session_id]).fetchone()
+            if row is None or row[at["practice_session_questions.answered_at"]] is not None:
+                raise RuntimeError(f"item {session_id}/{position} missing or answered")
+            shown = row[at["practice_session_questions.shown_at"]]
+            seconds = max(0, min(int((now - shown).total_seconds() if shown else 0), MAX_SECONDS_PER_ANSWER))
+            question = row[at["questions.id"]]
+            correct = selected == row[at["questions.correct_index"]]
+            cur.execute(ANSWER_WRITES, {
+                "user": user.pk, "question": question, "item": row[at["practice_session_questions.id"]],
+                "session": session_id, "selected": selected, "slot": selected + 1, "is_correct": correct,
+                "correct": int(correct), "confidence": confidence, "seconds": seconds, "now": now,
+                "topic": row[at["questions.topic"]],
+                "attempt_type": str(ATTEMPT_TYPES[row[at["practice_sessions.session_type"]]]),
+            })  # fmt: skip
+        self.conn.commit()
+        return time.perf_counter() - started
+
+
+def _profile(path: DjangoPath, items: list[tuple]) -> str:
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for item in items:
+        path.answer(*item)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(40)
+    return out.getvalue()
+
+
+def run(*, answers: int, warmup: int, profile: int = 0, round_size: int = 50) -> dict:
+    """In a process whose database is the scratch one, seeded: the paths answer for the demo
+    student in turns of `round_size` answers, so a change in the machine's load (two cores,
+    shared) weighs on all of them alike."""
+    import random
+
+    from django.conf import settings
+
+    from accounts.models import User
+    from studyin.management.commands.seed_demo import DEMO_EMAIL
+    from studyin.rls import ROLE_SYSTEM, rls_context
+
+    if settings.DEBUG:
+        raise RuntimeError("DEBUG is on: Django would record every query and run slower than in production.")
+    with rls_context(role=ROLE_SYSTEM):
+        user = User.objects.get(email=DEMO_EMAIL)
+    rng = random.Random(42)
+    django_path = DjangoPath(user=user, rng=rng)
+    paths = {"django": django_path, "raw": RawPath(user=user, rng=rng),
+             "unprepared": RawPath(user=user, rng=rng, prepare=False)}  # fmt: skip
+    items = iter(_items(user=user, count=len(paths) * (warmup + answers) + 1 + profile))
+    for path in paths.values():
+        for _ in range(warmup):
+            path.answer(*next(items))
+    statements = django_path.statements(next(items))
+    latencies = {name: [] for name in paths}
+    for done in range(0, answers, round_size):
+        for name, path in paths.items():
+            latencies[name].extend(path.answer(*next(items)) for _ in range(min(round_size, answers - done)))
+    result = {name: _stats(values) for name, values in latencies.items()}
+    result["statements"] = statements
+    if profile:
+        result["profile"] = _profile(django_path, [next(items) for _ in range(profile)])
+    for path in paths.values():
+        if isinstance(path, RawPath):
+            path.conn.close()
+    return result
+
+
+def _timed(url: str, script: str, what: str) -> float:
+    from studyin.scratchdb import run_django
+
+    started = time.perf_counter()
+    result = run_django(url, script, timeout=3600)
+    if result.returncode:
+        sys.exit(result.stdout + result.stderr)
+    elapsed = time.perf_counter() - started
+    print(f"{what}: {elapsed:.1f} s  {result.stdout.strip()}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--answers", type=int, default=2000, help="timed answers on each path")
+    parser.add_argument("--warmup", type=int, default=100, help="untimed answers first, on each path")
+    parser.add_argument("--attempts", type=int, default=1_000_000)
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--questions", type=int, default=5000)
+    parser.add_argument("--profile", type=int, nargs="?", const=300, default=0, help="profile N more Django answers")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from studyin.scratchdb import run_django, scratch_database
+
+    seed = (
+        "from django.core.management import call_command\n"
+        f"call_command('seed_demo', users={args.users}, questions={args.questions}, attempts={args.attempts})"
+    )
+    with scratch_database("studyin_bench") as url:
+        _timed(url, "from django.core.management import call_command\ncall_command('migrate', verbosity=0)", "migrate")
+        _timed(url, seed, f"seed_demo --users {args.users} --questions {args.questions} --attempts {args.attempts}")
+        script = (
+            "import json; from bench.answer_path import run\n"
+            f"print('RESULT', json.dumps(run(answers={args.answers}, warmup={args.warmup}, profile={args.profile})))"
+        )
+        result = run_django(url, script, timeout=3600)
+    if result.returncode:
+        sys.exit(result.stdout + result.stderr)
+    r = json.loads(result.stdout.split("RESULT ", 1)[1])
+    django_path, raw, statements = r["django"], r["raw"], r["statements"]
+    ratio = django_path["per_s"] / raw["per_s"]
+    paths = (("django", django_path), ("raw psycopg", raw), ("raw, unprepared", r["unprepared"]))
+    for name, s in paths:
+        print(f"{name:<16} {s['n']:>5} answers  {s['per_s']:7.1f} answers/s  "
+              f"p50 {s['p50_ms']:6.2f} ms  p95 {s['p95_ms']:6.2f} ms")  # fmt: skip
+    print(
+        f"(raw, unprepared: psycopg with prepared statements off, as Django's backend runs; "
+        f"django/unprepared {django_path['per_s'] / r['unprepared']['per_s']:.2f})"
+    )
+    checks = [
+        (f"SQL statements per answer, BEGIN and COMMIT included: {len(statements)} (target <= {MAX_STATEMENTS})",
+         len(statements) <= MAX_STATEMENTS),
+        (f"throughput django/raw: {ratio:.2f} (target >= {MIN_RATIO})", ratio >= MIN_RATIO),
+        (f"django p95: {django_path['p95_ms']:.2f} ms (target <= {MAX_P95_MS:g} ms)", django_path["p95_ms"] <= MAX_P95_MS),
+    ]  # fmt: skip
+    for text, ok in checks:
+        print(f"{'PASS' if ok else 'FAIL'}  {text}")
+    if len(statements) > MAX_STATEMENTS:
+        print("statements of one answer request:")
+        for i, sql in enumerate(statements, 1):
+            print(f"  {i:2}. {' '.join(sql.split())[:150]}")
+    if r.get("profile"):
+        print(r["profile"])
+    print("PASS" if all(ok for _, ok in checks) else "FAIL")
+
+
+if __name__ == "__main__":
+    main()
