@@ -25,9 +25,11 @@ LOGIN_RATE_LIMITED = "Too many login attempts. Try again in a minute."
 
 
 def _client_ip(request: HttpRequest) -> str:
-    # The address of the peer that connected to us. Behind a reverse proxy this is the proxy,
-    # which must then pass the client's address in REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips
-    # with a trusted proxy); X-Forwarded-For is not read because any client can forge it.
+    # The address of the peer that connected to us. Behind a load balancer that is the balancer
+    # for everyone, and the per-IP login limit would lock all students out together: the
+    # balancer must hand over the client's address as REMOTE_ADDR (gunicorn --proxy-protocol
+    # with a PROXY-protocol balancer; README, "Production"). X-Forwarded-For is not read
+    # because any client can forge it.
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 

@@ -25,6 +25,7 @@ from pathlib import PurePath
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -88,7 +89,7 @@ def material_upload(
         raise UploadRejected(str(exc)) from exc
 
     material_id = uuid.uuid4()
-    filename = get_valid_filename(PurePath(file.name).name) or f"upload.{kind}"
+    filename = _storage_name(file.name, kind)
     path = default_storage.save(f"materials/{user.pk}/{material_id}/{filename}", file)
     try:
         with transaction.atomic():
@@ -120,7 +121,9 @@ def material_stage_retry(*, material: Material, job_type: str) -> bool:
     with transaction.atomic():
         job = MaterialProcessingJob.objects.filter(material=material, job_type=job_type).first()
         failed = MaterialProcessingJob.objects.filter(pk=getattr(job, "pk", None), status=JobStatus.FAILED)
-        if not failed.update(status=JobStatus.PENDING, error_message=None, started_at=None, completed_at=None):
+        if not failed.update(
+            status=JobStatus.PENDING, error_message=None, started_at=None, completed_at=None, attempts=0
+        ):
             return False
         _material_status_refresh(material.pk)
         transaction.on_commit(partial(_enqueue, job.pk, material.user_id))
@@ -133,7 +136,9 @@ def material_reprocess(*, material: Material) -> bool:
         jobs = MaterialProcessingJob.objects.select_for_update().filter(material=material)
         if any(job.status == JobStatus.RUNNING for job in jobs):
             return False
-        jobs.update(status=JobStatus.PENDING, error_message=None, started_at=None, completed_at=None, result={})
+        jobs.update(
+            status=JobStatus.PENDING, error_message=None, started_at=None, completed_at=None, result={}, attempts=0
+        )
         _material_status_refresh(material.pk)
         first = jobs.get(job_type=STAGES[0])
         transaction.on_commit(partial(_enqueue, first.pk, material.user_id))
@@ -143,12 +148,10 @@ def material_reprocess(*, material: Material) -> bool:
 def material_delete(*, material: Material) -> None:
     """Delete a material with its pages, chunks, jobs, tags and unanswered questions.
 
-    Answered questions keep their history: their material_id becomes NULL (seed 000).
-    `times_answered` decides, not the attempts themselves: row-level security hides other
-    students' attempts from the owner, but not the count.
+    Answered and verified questions stay, with material_id NULL (seed 000): they have a history.
     """
     with transaction.atomic():
-        Question.objects.filter(material=material, times_answered=0).delete()
+        _questions_discard(material)
         path = material.file_path
         material.delete()
         transaction.on_commit(partial(default_storage.delete, path))
@@ -314,7 +317,7 @@ def _stage_generate_questions(job: MaterialProcessingJob) -> None:
         # student's questions from other materials.
         existing = list(
             Question.objects.filter(material__user_id=material.user_id)
-            .exclude(material=material, times_answered=0)
+            .exclude(material=material, times_answered=0, is_verified=False)
             .order_by("-created_at")
             .values_list("vignette", flat=True)[:2000]
         )
@@ -322,7 +325,7 @@ def _stage_generate_questions(job: MaterialProcessingJob) -> None:
         chunks=sources, topic=material.topic, max_questions=settings.QUESTIONS_PER_MATERIAL, existing_vignettes=existing
     )
     with _owner_transaction(material):
-        Question.objects.filter(material=material, times_answered=0).delete()
+        _questions_discard(material)
         for draft in result.questions:
             question_create_from_draft(draft=draft, material=material)
         Material.objects.filter(pk=material.pk).update(
@@ -415,6 +418,25 @@ def _material_status_refresh(material_id: uuid.UUID) -> None:
     else:
         fields.update(processing_status=ProcessingStatus.PROCESSING)
     Material.objects.filter(pk=material_id).update(**fields)
+
+
+def _storage_name(name: str, kind: str) -> str:
+    """A safe, short file name (file systems allow 255 bytes; emoji-only names have none)."""
+    path = PurePath(name or "")
+    try:
+        stem = get_valid_filename(path.stem[:100])
+    except SuspiciousFileOperation:
+        stem = "upload"
+    return f"{stem}{path.suffix[:10].lower() if path.suffix.isascii() else ''}" or f"upload.{kind}"
+
+
+def _questions_discard(material: Material) -> None:
+    """Delete the material's questions that have no history: never answered (`times_answered`:
+    row-level security hides other students' attempts from the owner, not the count) and not
+    verified by staff. As `system`, because rows the owner cannot see refer to them (staff's
+    moderation events, other students' flags and block items) and must go with them."""
+    with rls_context(role=ROLE_SYSTEM):
+        Question.objects.filter(material=material, times_answered=0, is_verified=False).delete()
 
 
 def _tags_replace(material: Material, tags, *, auto: bool) -> None:

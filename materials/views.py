@@ -69,7 +69,13 @@ def detail(request: HttpRequest, material_id) -> HttpResponse:
     if chunk_id := request.GET.get("chunk"):
         highlight = MaterialChunk.objects.filter(material=material, pk=chunk_id).first() if _is_uuid(chunk_id) else None
     pages = Paginator(material.pages.all(), 1)
-    page_number = highlight.page_number if highlight else request.GET.get("page")
+    # The reader's pages are positions in the list; PDF pages without text are not in it, so a
+    # page number is not a position.
+    page_number = (
+        material.pages.filter(page_number__lt=highlight.page_number).count() + 1
+        if highlight
+        else request.GET.get("page")
+    )
     page = pages.get_page(page_number) if pages.count else None
     text = page.object_list[0].text if page else ""
     if highlight and page and highlight.page_number == page.object_list[0].page_number:

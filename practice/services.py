@@ -194,7 +194,9 @@ def _answer_problem(item, selected_index: int, now: datetime.datetime) -> Except
         return PracticeSessionQuestion.DoesNotExist("no such question in this student's blocks")
     if item.answered_at is not None:
         return None  # answered already: the caller shows the recorded answer
-    if item.session.status == SessionStatus.COMPLETED or _time_left(item.session, now) == 0:
+    if item.session.status == SessionStatus.PAUSED:
+        return BlockClosed("This block is paused: resume it to answer.")
+    if item.session.status != SessionStatus.ACTIVE or _time_left(item.session, now) == 0:
         return BlockClosed("This block has ended.")
     if not 0 <= selected_index < len(item.question.options):
         return ValueError(f"option {selected_index} does not exist")

@@ -92,7 +92,7 @@ def _question_view(*, user: User, session: PracticeSession, item: PracticeSessio
     question, reveal = item.question, _reveals(session, item)
     rationales = {row.option_index: row.rationale or "" for row in question.option_rows.all()}
     detail = next(iter(question.explanations.all()), None)
-    why_wrong = (detail.incorrect_explanations or {}) if detail else {}
+    why_wrong = detail.incorrect_explanations if detail and isinstance(detail.incorrect_explanations, dict) else {}
     peers = peer_stats(question=question) if reveal else None
     struck = set(item.struck_options or [])
     options = [
@@ -125,7 +125,7 @@ def _references(*, user: User, question, references) -> list[dict]:
     material = question.material  # None when row-level security hides another student's material
     readable = material is not None and material.user_id == user.pk
     cited = []
-    for ref in references or []:
+    for ref in references if isinstance(references, list) else []:
         if not isinstance(ref, dict):
             continue
         url = ""

@@ -259,7 +259,15 @@ class QuestionAdmin(admin.ModelAdmin):
         decisions = {name: getattr(obj, name) for name in MODERATED_FIELDS if change and name in form.changed_data}
         for name in decisions:
             setattr(obj, name, form.initial[name])  # saved, and logged, by the service below
-        super().save_model(request, obj, form, change)
+        if change:
+            # Only what the form changed: a full save would write back the counters as loaded
+            # and lose answers recorded meanwhile (times_answered, answer_counts, is_flagged).
+            columns = {field.name for field in obj._meta.concrete_fields}
+            changed = [name for name in form.changed_data if name in columns and name not in MODERATED_FIELDS]
+            if changed:
+                obj.save(update_fields=changed)
+        else:
+            super().save_model(request, obj, form, change)
         this = Question.objects.filter(pk=obj.pk)
         for name, value in decisions.items():
             self._decide(request, this, name, value)

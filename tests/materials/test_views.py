@@ -157,3 +157,35 @@ def _processed(student) -> Material:
     services.material_process_now(material=material)
     material.refresh_from_db()
     return material
+
+
+def test_deleting_keeps_verified_questions_and_removes_ones_other_people_refer_to(
+    student_client, student, peer, staff_member, django_capture_on_commit_callbacks
+):
+    """Rows the student cannot see (staff's moderation history, a peer's block item) refer to
+    the material's questions; deleting still works, as the student, through the page."""
+    from practice.models import PracticeSessionQuestion
+    from questions.models import Question, QuestionModerationEvent
+
+    material = factories.MaterialFactory(user=student)
+    verified = factories.QuestionFactory(material=material, is_verified=True)
+    unanswered = factories.QuestionFactory(material=material)
+    QuestionModerationEvent.objects.create(question=unanswered, staff=staff_member, action="edit")
+    factories.PracticeSessionQuestionFactory(session__user=peer, question=unanswered)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = student_client.post(reverse("materials:delete", args=[material.pk]))
+
+    assert response.status_code == 302
+    assert not Question.objects.filter(pk=unanswered.pk).exists()
+    assert not PracticeSessionQuestion.objects.filter(question_id=unanswered.pk).exists()
+    assert Question.objects.get(pk=verified.pk).material_id is None
+
+
+def test_a_citation_opens_its_page_when_pages_without_text_were_skipped(student_client, student):
+    material = factories.MaterialFactory(user=student)
+    for number in (2, 3, 4):  # page 1 was a cover without text
+        factories.MaterialPageFactory(material=material, page_number=number, text=f"Text of page {number}.")
+    chunk = factories.MaterialChunkFactory(material=material, page_number=3, content="Text of page 3.", char_end=15)
+    page = student_client.get(material.get_absolute_url(), {"chunk": str(chunk.pk)}).content.decode()
+    assert '<mark id="passage">Text of page 3.</mark>' in page and "Page 3" in page
