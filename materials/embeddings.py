@@ -17,7 +17,6 @@ import importlib.resources
 import json
 import os
 import threading
-import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from typing import Protocol
 import numpy as np
 from django.conf import settings
 
-from studyin.openai_http import post_json
+from studyin.openai_http import endpoint_url, post_json
 
 
 class EmbeddingError(Exception):
@@ -213,11 +212,7 @@ class OpenAIEmbedder:
         timeout: float | None = None,
     ):
         api_base = api_base if api_base is not None else settings.EMBEDDING_API_BASE
-        if urllib.parse.urlsplit(api_base).scheme not in ("http", "https"):
-            raise EmbeddingError(
-                f"EMBEDDING_API_BASE must be an http(s) URL such as https://api.openai.com/v1, not {api_base!r}"
-            )
-        self.url = api_base.rstrip("/") + "/embeddings"
+        self.url = endpoint_url(api_base, "embeddings", setting="EMBEDDING_API_BASE", error=EmbeddingError)
         self.api_key = api_key if api_key is not None else settings.EMBEDDING_API_KEY
         self.model = model or settings.EMBEDDING_MODEL
         self.dimensions = dimensions or settings.EMBEDDING_DIMENSIONS

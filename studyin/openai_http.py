@@ -4,6 +4,7 @@ anything else will not (its permanent error). Standard library only."""
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from http.client import HTTPException
 
@@ -17,6 +18,13 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
 
 _opener = urllib.request.build_opener(_NoRedirects)
+
+
+def endpoint_url(api_base: str, path: str, *, setting: str, error: type[Exception]) -> str:
+    """`{api_base}/{path}`, refusing a base that is not an http(s) URL (a typo in `setting`)."""
+    if urllib.parse.urlsplit(api_base).scheme not in ("http", "https"):
+        raise error(f"{setting} must be an http(s) URL such as https://api.openai.com/v1, not {api_base!r}")
+    return api_base.rstrip("/") + "/" + path
 
 
 def post_json(

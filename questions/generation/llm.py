@@ -37,14 +37,13 @@ from __future__ import annotations
 
 import json
 import math
-import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 
 from questions.models import Difficulty
-from studyin.openai_http import post_json
+from studyin.openai_http import endpoint_url, post_json
 
 from .drafts import (
     OPTION_COUNT,
@@ -100,11 +99,7 @@ class LLMGenerator(UsesEmbedder):
     ):
         super().__init__(embedder=embedder)
         api_base = api_base if api_base is not None else settings.LLM_API_BASE
-        if urllib.parse.urlsplit(api_base).scheme not in ("http", "https"):
-            raise GenerationError(
-                f"LLM_API_BASE must be an http(s) URL such as https://api.openai.com/v1, not {api_base!r}"
-            )
-        self.url = api_base.rstrip("/") + "/chat/completions"
+        self.url = endpoint_url(api_base, "chat/completions", setting="LLM_API_BASE", error=GenerationError)
         self.api_key = api_key if api_key is not None else settings.LLM_API_KEY
         self.model = model or settings.LLM_MODEL
         self.timeout = timeout or settings.AI_HTTP_TIMEOUT
