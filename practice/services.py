@@ -268,11 +268,11 @@ def session_navigate(*, session: PracticeSession, position: int) -> PracticeSess
 
 
 def session_pause(*, session: PracticeSession) -> bool:
-    now = timezone.now()
+    seconds = _running_seconds(session, timezone.now())
     changed = PracticeSession.objects.filter(pk=session.pk, status=SessionStatus.ACTIVE).update(
         status=SessionStatus.PAUSED,
-        elapsed_seconds=F("elapsed_seconds") + _running_seconds(session, now),
-        total_time_seconds=F("elapsed_seconds") + _running_seconds(session, now),
+        elapsed_seconds=F("elapsed_seconds") + seconds,
+        total_time_seconds=F("elapsed_seconds") + seconds,
         resumed_at=None,
     )
     return bool(changed)
