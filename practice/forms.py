@@ -75,6 +75,14 @@ class BuilderForm(forms.Form):
         )
 
 
+class AnswerForm(forms.Form):
+    """The answer form as the answer endpoint reads it: which option the question has is
+    answer_submit's check, under the item's lock, so nothing is looked up here."""
+
+    choice = forms.IntegerField(min_value=0, required=False)
+    confidence = forms.TypedChoiceField(choices=CONFIDENCE, coerce=int, required=False, empty_value=None)
+
+
 class ItemForm(forms.Form):
     """What a question's form posts: the option picked, the confidence, and the one action of
     the button pressed (mark, strike out or restore an option). Every button posts the whole

@@ -5,9 +5,10 @@ statements, and idempotent, so a double click or a retried request records one a
 """
 
 import datetime
+import uuid
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -22,7 +23,6 @@ from practice.selectors import (
     questions_visible_to,
 )
 from questions.models import AttemptType
-from studyin.cache import user_due_reviews_key, user_stats_key
 
 ATTEMPT_TYPES = {
     SessionType.TUTOR: AttemptType.PRACTICE,
@@ -38,7 +38,11 @@ class BlockEmpty(ValueError):
 
 
 class BlockClosed(ValueError):
-    """The block is finished (or its time ran out): nothing more can be answered."""
+    """The block is paused, finished or out of time: nothing can be answered now."""
+
+
+class OptionMissing(ValueError):
+    """The answer names an option the question does not have."""
 
 
 def block_start(*, user: User, filters: BlockFilters) -> PracticeSession:
@@ -146,10 +150,41 @@ def proficiency_for(*, answered: int, correct: int) -> str:
     return "expert"
 
 
+# The block item, locked, with what answering it needs from its block and question. The join
+# on the student's id makes anyone else's block "no such question"; the one on `questions`
+# runs under row-level security, so a question the student may no longer see is not found.
+ANSWER_LOCK = """
+SELECT i.id, i.answered_at, i.shown_at, s.status, s.session_type, s.time_limit_seconds, s.elapsed_seconds,
+       s.resumed_at, q.id, q.correct_index, q.topic, jsonb_array_length(q.options)
+FROM practice_session_questions i
+JOIN practice_sessions s ON s.id = i.session_id
+JOIN questions q ON q.id = i.question_id
+WHERE i.session_id = %(session)s AND i.question_order = %(position)s AND s.user_id = %(user)s
+FOR UPDATE OF i
+"""
+
+
+class _Locked(NamedTuple):
+    """A row of ANSWER_LOCK; it has the block clock's fields, for `_time_left`."""
+
+    item_id: uuid.UUID
+    answered_at: datetime.datetime | None
+    shown_at: datetime.datetime | None
+    status: str
+    session_type: str
+    time_limit_seconds: int | None
+    elapsed_seconds: int
+    resumed_at: datetime.datetime | None
+    question_id: uuid.UUID
+    correct_index: int
+    topic: str
+    option_count: int
+
+
 @dataclass(frozen=True)
 class AnswerResult:
-    item: PracticeSessionQuestion
     recorded: bool  # False when this answer had already been recorded (double submit)
+    is_correct: bool | None  # None when it had already been recorded
 
 
 def answer_submit(
@@ -163,64 +198,54 @@ def answer_submit(
 ) -> AnswerResult:
     """Record the answer to the block's question at `position`, exactly once.
 
-    One transaction (joining the request's, without a savepoint): lock the block item, then
-    the attempt, the item, the block's score, the question's peer counters, the student's
-    progress on the question and their mastery of its topic. The lock makes a second submit
-    of the same item wait, then find it answered and record nothing.
+    One transaction (joining the request's, without a savepoint) of two statements: lock the
+    block item (ANSWER_LOCK), then write the attempt, the item, the block's score, the
+    question's peer counters, the student's progress on the question and their mastery of its
+    topic (ANSWER_WRITES). The lock makes a second submit of the same item wait, then find it
+    answered and record nothing. Refusals (not found, paused, ended, no such option) raise.
     """
     now = timezone.now()
     # Nothing in this block may raise: inside the request's transaction (no savepoint) an
     # exception would doom the whole request. Problems are raised after it.
-    with transaction.atomic(savepoint=False):
-        item = (
-            PracticeSessionQuestion.objects.select_for_update(of=("self",))
-            .select_related("session", "question")
-            .filter(session_id=session_id, session__user=user, question_order=position)
-            .first()
-        )
-        problem = _answer_problem(item, selected_index, now)
-        if problem is None and item.answered_at is None:
-            _answer_record(user, item, selected_index, confidence, time_taken_seconds, now)
-            recorded = True
-        else:
-            recorded = False
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(ANSWER_LOCK, {"session": session_id, "position": position, "user": user.pk})
+        row = cursor.fetchone()
+        locked = _Locked(*row) if row else None
+        problem = _answer_problem(locked, selected_index, now)
+        correct = None
+        if problem is None and locked.answered_at is None:
+            params = _answer_params(user, session_id, locked, selected_index, confidence, time_taken_seconds, now)
+            cursor.execute(ANSWER_WRITES, params)
+            correct = params["is_correct"]
     if problem is not None:
         raise problem
-    return AnswerResult(item, recorded=recorded)
+    return AnswerResult(recorded=correct is not None, is_correct=correct)
 
 
-def _answer_problem(item, selected_index: int, now: datetime.datetime) -> Exception | None:
-    if item is None:
+def _answer_problem(locked: _Locked | None, selected_index: int, now: datetime.datetime) -> Exception | None:
+    if locked is None:
         return PracticeSessionQuestion.DoesNotExist("no such question in this student's blocks")
-    if item.answered_at is not None:
+    if locked.answered_at is not None:
         return None  # answered already: the caller shows the recorded answer
-    if item.session.status == SessionStatus.PAUSED:
+    if locked.status == SessionStatus.PAUSED:
         return BlockClosed("This block is paused: resume it to answer.")
-    if item.session.status != SessionStatus.ACTIVE or _time_left(item.session, now) == 0:
+    if locked.status != SessionStatus.ACTIVE or _time_left(locked, now) == 0:
         return BlockClosed("This block has ended.")
-    if not 0 <= selected_index < len(item.question.options):
-        return ValueError(f"option {selected_index} does not exist")
+    if not 0 <= selected_index < locked.option_count:
+        return OptionMissing(f"option {selected_index} does not exist")
     return None
 
 
-def _answer_record(user, item, selected_index, confidence, time_taken_seconds, now) -> None:
-    session, question = item.session, item.question
+def _answer_params(user, session_id, locked: _Locked, selected_index, confidence, time_taken_seconds, now) -> dict:
     if time_taken_seconds is None:
-        time_taken_seconds = (now - item.shown_at).total_seconds() if item.shown_at else 0
-    seconds = max(0, min(int(time_taken_seconds), MAX_SECONDS_PER_ANSWER))
-    correct = selected_index == question.correct_index
-
-    params = {
-        "user": user.pk, "question": question.pk, "item": item.pk, "session": session.pk, "selected": selected_index,
-        "slot": selected_index + 1, "is_correct": correct, "correct": int(correct), "confidence": confidence,
-        "seconds": seconds, "now": now, "topic": question.topic,
-        "attempt_type": str(ATTEMPT_TYPES[session.session_type]),
+        time_taken_seconds = (now - locked.shown_at).total_seconds() if locked.shown_at else 0
+    correct = selected_index == locked.correct_index
+    return {
+        "user": user.pk, "question": locked.question_id, "item": locked.item_id, "session": session_id,
+        "selected": selected_index, "slot": selected_index + 1, "is_correct": correct, "correct": int(correct),
+        "confidence": confidence, "seconds": max(0, min(int(time_taken_seconds), MAX_SECONDS_PER_ANSWER)),
+        "now": now, "topic": locked.topic, "attempt_type": str(ATTEMPT_TYPES[locked.session_type]),
     }  # fmt: skip
-    with connection.cursor() as cursor:
-        cursor.execute(ANSWER_WRITES, params)
-    item.selected_index, item.confidence_rating, item.is_correct = selected_index, confidence, correct
-    item.time_taken_seconds, item.answered_at = seconds, now
-    transaction.on_commit(lambda: cache.delete_many([user_stats_key(user.pk), user_due_reviews_key(user.pk)]))
 
 
 # --- Block state -----------------------------------------------------------------------------
@@ -306,8 +331,6 @@ def session_finish(*, session: PracticeSession) -> bool:
         total_time_seconds=F("elapsed_seconds") + seconds,
         resumed_at=None,
     )
-    if changed:
-        transaction.on_commit(lambda: cache.delete(user_stats_key(session.user_id)))
     return bool(changed)
 
 

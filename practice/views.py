@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,12 +20,13 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import User
 from practice import selectors, services
-from practice.forms import CONFIDENCE, BuilderForm, ItemForm
+from practice.forms import CONFIDENCE, AnswerForm, BuilderForm, ItemForm
 from practice.models import PracticeSession, PracticeSessionQuestion, SessionStatus, SessionType
 from questions.selectors import PeerStats, peer_stats
 
 FEEDBACK_MODES = (SessionType.TUTOR, SessionType.REVIEW)  # explained right after each answer
 ENDED = (SessionStatus.COMPLETED, SessionStatus.ABANDONED)
+OPTION_MISSING = "That option does not exist."
 
 
 def _letter(index: int) -> str:
@@ -219,7 +219,7 @@ def _block_action(*, finished_too: bool = False):
                 raise Http404("This question is no longer available.")
             form = ItemForm(request.POST, option_count=len(item.question.options))
             if not form.is_valid():
-                return _after(request, session, position, error="That option does not exist.")
+                return _after(request, session, position, error=OPTION_MISSING)
             return view(request, session, item, form.cleaned_data)
 
         return wrapper
@@ -316,25 +316,39 @@ def question(request: HttpRequest, session_id, position: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@_block_action()
-def answer(request: HttpRequest, session: PracticeSession, item, data: dict) -> HttpResponse:
-    position = item.question_order
-    if item.answered_at is not None:  # a double click or a retried request: show the result
-        return _after(request, session, position)
-    if data["choice"] is None:
-        _save_pending(request, session, item, data)
-        return _after(request, session, position, error="Choose an answer first.")
+def answer(request: HttpRequest, session_id, position: int) -> HttpResponse:
+    """The hot path (bench/answer_path.py). `answer_submit` checks everything under the item's
+    lock (the student's block, the position, paused, over), so a valid answer costs no lookups
+    here; the block is loaded only to explain a refusal."""
+    form = AnswerForm(request.POST)
+    if not form.is_valid() or form.cleaned_data["choice"] is None:
+        return _answer_incomplete(request, session_id, position)
     try:
-        # A savepoint: a refused answer must leave the request's transaction usable.
-        with transaction.atomic():
-            services.answer_submit(
-                user=request.user, session_id=session.pk, position=position,
-                selected_index=data["choice"], confidence=data["confidence"],
-            )  # fmt: skip
-    except services.BlockClosed:
-        messages.info(request, "This block has ended.")
-        return _go(request, reverse("practice:summary", args=[session.pk]))
-    return _after(request, session, position)
+        services.answer_submit(
+            user=request.user, session_id=session_id, position=position,
+            selected_index=form.cleaned_data["choice"], confidence=form.cleaned_data["confidence"],
+        )  # fmt: skip
+    except PracticeSessionQuestion.DoesNotExist:
+        raise Http404("No such question in this block.") from None
+    except services.BlockClosed:  # paused, ended, or its clock ran out: the block says which
+        session = _get_session_for_user(request, session_id)
+        _ended_by_clock(request, session)
+        return _go(request, reverse("practice:question", args=[session.pk, position]))
+    except services.OptionMissing:
+        return _after(request, _get_session_for_user(request, session_id), position, error=OPTION_MISSING)
+    if request.htmx:
+        return _render_question(request, _get_session_for_user(request, session_id), position)
+    return redirect("practice:question", session_id, position)
+
+
+@_block_action()
+def _answer_incomplete(request: HttpRequest, session: PracticeSession, item, data: dict) -> HttpResponse:
+    """No option chosen: keep the confidence given and ask for one. (An option the question
+    does not have is refused by the decorator's form.)"""
+    if item.answered_at is not None:  # answered already: show the recorded answer
+        return _after(request, session, item.question_order)
+    _save_pending(request, session, item, data)
+    return _after(request, session, item.question_order, error="Choose an answer first.")
 
 
 @login_required

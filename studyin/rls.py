@@ -15,6 +15,8 @@ from django.urls import reverse
 ROLE_NONE = ""
 ROLE_STAFF = "staff"
 ROLE_SYSTEM = "system"
+# The first statement of every request's transaction (bench/answer_path.py sends it too).
+RLS_SET_SQL = "SELECT set_config('app.current_user_id', %s, true), set_config('app.role', %s, true)"
 
 
 def rls_set(*, user_id=None, role: str = ROLE_NONE) -> None:
@@ -22,10 +24,7 @@ def rls_set(*, user_id=None, role: str = ROLE_NONE) -> None:
     if not connection.in_atomic_block:
         raise RuntimeError("rls_set() outside a transaction would be lost at once; use rls_context().")
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('app.current_user_id', %s, true), set_config('app.role', %s, true)",
-            [str(user_id) if user_id else "", role],
-        )
+        cursor.execute(RLS_SET_SQL, [str(user_id) if user_id else "", role])
 
 
 @contextmanager

@@ -76,7 +76,7 @@ def test_an_answer_updates_everything_once_even_when_submitted_twice(student, ba
     first = services.answer_submit(user=student, session_id=session.pk, position=1, selected_index=2, confidence=4)
     again = services.answer_submit(user=student, session_id=session.pk, position=1, selected_index=0, confidence=1)
 
-    assert (first.recorded, again.recorded) == (True, False)
+    assert (first.recorded, first.is_correct, again.recorded, again.is_correct) == (True, False, False, None)
     attempt = UserQuestionAttempt.objects.get(user=student)
     assert (attempt.selected_index, attempt.is_correct, attempt.confidence_rating) == (2, False, 4)
     assert attempt.session_id == session.pk and attempt.attempt_type == "practice"
