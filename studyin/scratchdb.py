@@ -33,7 +33,10 @@ def scratch_database(prefix: str = "studyin_scratch") -> Iterator[str]:
         yield database_url(name)
     finally:
         with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            try:  # A plain DROP stops an autovacuum worker (FORCE may not: it runs as superuser).
+                conn.execute(f'DROP DATABASE "{name}"')
+            except psycopg.errors.ObjectInUse:  # a session of ours left behind
+                conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 def run_django(database_url: str, script: str, timeout: int = 600) -> subprocess.CompletedProcess:
