@@ -14,7 +14,9 @@ in rounds of 50 after a warm-up:
   Django request sends, taken from the code that sends them (the user lookup as the ORM
   compiles it, `RLS_SET_SQL`, `ANSWER_LOCK`, `ANSWER_WRITES`), with the connection settings
   Django uses (server-side binding, prepared after 5 runs). The benchmark checks that the
-  Django request sent exactly these statements.
+  Django request sent exactly these statements;
+- floor: the same client POSTs the same form to a view that only reads it and redirects
+  (bench/floor_urls.py): what any logged-in POST costs before the answer's own work.
 
 Prints the throughputs, the ratio django/raw, p50/p95 latency and the SQL statements of one
 answer request (BEGIN and COMMIT included: each is a round trip).
@@ -163,6 +165,22 @@ class RawPath:
         return time.perf_counter() - started
 
 
+class FloorPath(DjangoPath):
+    """The same client POSTing the same form to a view that only reads it and redirects: what
+    any logged-in POST costs here (middleware, the session, the user lookup, the request's
+    transaction), before the answer's own work."""
+
+    def answer(self, session_id, position: int, options: int) -> float:
+        started = time.perf_counter()
+        response = self.client.post(
+            "/bench/floor/", "choice=0&confidence=3", content_type="application/x-www-form-urlencoded"
+        )
+        elapsed = time.perf_counter() - started
+        if response.status_code != 302:
+            raise RuntimeError(f"floor request refused: {response.status_code}")
+        return elapsed
+
+
 def _profile(path: DjangoPath, items: list[tuple]) -> str:
     import cProfile
     import io
@@ -187,6 +205,7 @@ def run(*, answers: int, warmup: int, profile: int = 0, round_size: int = 50) ->
     import random
 
     from django.conf import settings
+    from django.test import override_settings
 
     from accounts.models import User
     from studyin.management.commands.seed_demo import DEMO_EMAIL
@@ -194,12 +213,13 @@ def run(*, answers: int, warmup: int, profile: int = 0, round_size: int = 50) ->
 
     if settings.DEBUG:
         raise RuntimeError("DEBUG is on: Django would record every query and run slower than in production.")
+    override_settings(ROOT_URLCONF="bench.floor_urls").enable()  # the site's URLs, and the floor's view
     with rls_context(role=ROLE_SYSTEM):
         user = User.objects.get(email=DEMO_EMAIL)
     rng = random.Random(42)
     django_path = DjangoPath(user=user, rng=rng)
     raw_path = RawPath(user=user, rng=rng)
-    paths = {"django": django_path, "raw": raw_path}
+    paths = {"django": django_path, "raw": raw_path, "floor": FloorPath(user=user, rng=rng)}
     items = iter(_items(user=user, count=len(paths) * (warmup + answers) + 1 + profile))
     for path in paths.values():
         for _ in range(warmup):
@@ -270,9 +290,13 @@ def main() -> None:
     r = json.loads(result.stdout.split("RESULT ", 1)[1])
     django_path, raw, statements = r["django"], r["raw"], r["statements"]
     ratio = django_path["per_s"] / raw["per_s"]
-    for name, s in (("django", django_path), ("raw psycopg", raw)):
-        print(f"{name:<12} {s['n']:>5} answers  {s['per_s']:7.1f} answers/s  "
+    for name, s in (("django", django_path), ("raw psycopg", raw), ("django floor", r["floor"])):
+        print(f"{name:<12} {s['n']:>5} requests {s['per_s']:7.1f} per s  "
               f"p50 {s['p50_ms']:6.2f} ms  p95 {s['p95_ms']:6.2f} ms")  # fmt: skip
+    print(
+        f"(django floor: the same POST to a view that only reads the form, {r['floor']['p50_ms']:.2f} ms at p50, "
+        f"{r['floor']['p50_ms'] / raw['p50_ms']:.2f}x a whole raw answer, before any of the answer's own work)"
+    )
     checks = [
         (f"SQL statements per answer, BEGIN and COMMIT included: {len(statements)} (target <= {MAX_STATEMENTS})",
          len(statements) <= MAX_STATEMENTS),
