@@ -86,7 +86,7 @@ TEMPLATES = [
 # Pool size per process, as seed 001 sizes it: (max_connections - reserved) / app processes.
 DB_POOL_MAX = env.int("DB_POOL_MAX", default=10)
 DATABASES = {"default": env.db_url_config(env.str("DATABASE_URL", default="") or embedded.postgres_url())}
-DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
+DATABASES["default"]["ENGINE"] = "studyin.postgresql"  # Django's, with the parameter limit
 DATABASES["default"].setdefault("OPTIONS", {})
 # A Unix socket given as ?host=/path (libpq's form, and the embedded server's) is Django's HOST.
 DATABASES["default"]["HOST"] = DATABASES["default"]["OPTIONS"].pop("host", DATABASES["default"]["HOST"])
@@ -95,11 +95,10 @@ if DB_POOL:
     DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 1, "max_size": DB_POOL_MAX, "timeout": 10}
 else:  # e.g. behind PgBouncer in transaction mode
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
-# Parameters are bound on the server, and a statement run 5 times on a connection is prepared
+# Parameters are bound on the server, and a statement a connection has run 5 times is prepared
 # there: the server stops parsing and planning the hot path's statements on every request (the
 # answer path's SQL takes half the time). Prepared statements live on the connection, so they
-# are on by default only with the pool; PgBouncer in transaction mode needs them off (or its
-# max_prepared_statements).
+# are on by default only with the pool; PgBouncer in transaction mode needs them off.
 DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
 DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
     5 if env.bool("DB_PREPARED_STATEMENTS", default=DB_POOL) else None
@@ -124,7 +123,7 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
 
 # --- Auth ----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.UserBackend"]
+AUTHENTICATION_BACKENDS = ["accounts.backends.UserBackend"]  # ModelBackend, with a cheaper user lookup
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
