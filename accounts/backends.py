@@ -1,6 +1,7 @@
 """Authentication backend: Django's ModelBackend, with a cheaper per-request user lookup."""
 
 from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connection
 
 from accounts.models import User
@@ -15,6 +16,10 @@ class UserBackend(ModelBackend):
         """The session's user. This runs on every request, and the ORM's building of
         `User.objects.get(pk=...)` takes longer than the query itself, so it is one plain
         statement, from which the model is built as the ORM would (bench/answer_path.py)."""
+        try:
+            user_id = User._meta.pk.to_python(user_id)
+        except ValidationError:
+            return None
         with connection.cursor() as cursor:
             cursor.execute(USER_SQL, [user_id])
             row = cursor.fetchone()

@@ -37,3 +37,9 @@ def test_a_deactivated_student_is_logged_out_on_the_next_request(student_client,
     assert student_client.get(reverse("practice:builder")).status_code == 200
     User.objects.filter(pk=student.pk).update(is_active=False)
     assert student_client.get(reverse("practice:builder")).status_code == 302
+
+
+def test_an_id_that_is_no_uuid_is_nobody_and_leaves_the_transaction_usable():
+    assert UserBackend().get_user(123) is None
+    assert UserBackend().get_user("not-a-uuid") is None
+    assert User.objects.count() >= 0
