@@ -80,7 +80,7 @@ class AnswerForm(forms.Form):
     answer_submit's check, under the item's lock, so nothing is looked up here."""
 
     choice = forms.IntegerField(min_value=0, required=False)
-    confidence = forms.IntegerField(min_value=CONFIDENCE[0][0], max_value=CONFIDENCE[-1][0], required=False)
+    confidence = forms.TypedChoiceField(choices=CONFIDENCE, coerce=int, required=False, empty_value=None)
 
 
 class ItemForm(forms.Form):

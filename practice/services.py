@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -23,6 +24,7 @@ from practice.selectors import (
     questions_visible_to,
 )
 from questions.models import AttemptType
+from studyin.cache import user_due_reviews_key, user_stats_key
 
 ATTEMPT_TYPES = {
     SessionType.TUTOR: AttemptType.PRACTICE,
@@ -217,6 +219,7 @@ def answer_submit(
             params = _answer_params(user, session_id, locked, selected_index, confidence, time_taken_seconds, now)
             cursor.execute(ANSWER_WRITES, params)
             correct = params["is_correct"]
+            transaction.on_commit(lambda: cache.delete_many([user_stats_key(user.pk), user_due_reviews_key(user.pk)]))
     if problem is not None:
         raise problem
     return AnswerResult(recorded=correct is not None, is_correct=correct)
@@ -225,12 +228,12 @@ def answer_submit(
 def _answer_problem(locked: _Locked | None, selected_index: int, now: datetime.datetime) -> Exception | None:
     if locked is None:
         return PracticeSessionQuestion.DoesNotExist("no such question in this student's blocks")
-    if locked.answered_at is not None:
-        return None  # answered already: the caller shows the recorded answer
     if locked.status == SessionStatus.PAUSED:
         return BlockClosed("This block is paused: resume it to answer.")
     if locked.status != SessionStatus.ACTIVE or _time_left(locked, now) == 0:
         return BlockClosed("This block has ended.")
+    if locked.answered_at is not None:
+        return None  # answered already: the caller shows the recorded answer
     if not 0 <= selected_index < locked.option_count:
         return OptionMissing(f"option {selected_index} does not exist")
     return None
@@ -300,6 +303,8 @@ def session_pause(*, session: PracticeSession) -> bool:
         total_time_seconds=F("elapsed_seconds") + seconds,
         resumed_at=None,
     )
+    if changed:
+        transaction.on_commit(lambda: cache.delete(user_stats_key(session.user_id)))
     return bool(changed)
 
 
@@ -331,6 +336,8 @@ def session_finish(*, session: PracticeSession) -> bool:
         total_time_seconds=F("elapsed_seconds") + seconds,
         resumed_at=None,
     )
+    if changed:
+        transaction.on_commit(lambda: cache.delete(user_stats_key(session.user_id)))
     return bool(changed)
 
 

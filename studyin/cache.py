@@ -6,5 +6,13 @@ def make_key(key: str, key_prefix: str, version: int) -> str:
     return f"{key_prefix}:{key}" if key_prefix else key
 
 
+def user_stats_key(user_id) -> str:
+    return f"user:{user_id}:stats"
+
+
+def user_due_reviews_key(user_id) -> str:
+    return f"user:{user_id}:due_reviews"
+
+
 def ratelimit_key(subject: str, endpoint: str) -> str:
     return f"ratelimit:{subject}:{endpoint}"

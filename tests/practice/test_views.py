@@ -361,6 +361,19 @@ def test_pause_hides_the_question_stops_the_clock_and_resume_restores_it(student
     assert "A 58-year-old man" in page and "data-running" in page
 
 
+def test_answering_again_in_a_paused_or_ended_block_shows_the_block_not_the_question(student_client, bank):
+    session = _start(student_client, mode="timed", topics=["Cardiology"], size=2)
+    _answer(student_client, session, 1, 0)
+    student_client.post(_url("pause", session))
+    response = student_client.post(_url("answer", session, 1), {"choice": "0"}, **HTMX)
+    assert response["HX-Redirect"] == _url("question", session, 1) and "A 58-year-old man" not in response.text
+    student_client.post(_url("resume", session))
+    student_client.post(_url("end", session))
+    response = student_client.post(_url("answer", session, 1), {"choice": "0"}, **HTMX)
+    assert response["HX-Redirect"] == _url("question", session, 1)
+    assert UserQuestionAttempt.objects.count() == 1
+
+
 def test_an_expired_timed_block_ends_itself_on_the_next_request(student_client, bank):
     session = _start(student_client, mode="timed", topics=["Cardiology"], size=1)
     _set_clock(session, seconds_ago=500)
