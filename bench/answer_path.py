@@ -11,10 +11,10 @@ in rounds of 50 after a warm-up:
   sends it) to the real URL: the whole stack, with middleware, the session in Redis, the user
   lookup, row-level security, the view, the form and `answer_submit`;
 - raw: psycopg runs the same SQL in a loop, one transaction per answer: the statements the
-  Django request sends, taken from the code that sends them (the user lookup as the ORM
-  compiles it, `RLS_SET_SQL`, `ANSWER_LOCK`, `ANSWER_WRITES`), with the connection settings
-  Django uses (server-side binding, prepared after 5 runs). The benchmark checks that the
-  Django request sent exactly these statements;
+  Django request sends, taken from the code that sends them (`USER_SQL`, `RLS_SET_SQL`,
+  `ANSWER_LOCK`, `ANSWER_WRITES`), with the connection settings Django uses (server-side
+  binding, prepared after 5 runs). The benchmark checks that the Django request sent exactly
+  these statements;
 - floor: the same client POSTs the same form to a view that only reads it and redirects
   (bench/floor_urls.py): what any logged-in POST costs before the answer's own work.
 

@@ -54,6 +54,7 @@ def passages_search(*, user: User, query: str, limit: int = 8) -> list[Passage]:
     chunks = (
         MaterialChunk.objects.filter(material__user=user, embedding__isnull=False)
         .select_related("material")
+        .defer("embedding")  # the vector itself: no page shows it
         .annotate(distance=CosineDistance("embedding", vector))
         .order_by("distance")[:limit]
     )
