@@ -27,6 +27,7 @@ from questions.selectors import PeerStats, peer_stats
 FEEDBACK_MODES = (SessionType.TUTOR, SessionType.REVIEW)  # explained right after each answer
 ENDED = (SessionStatus.COMPLETED, SessionStatus.ABANDONED)
 OPTION_MISSING = "That option does not exist."
+CONFIDENCE_INVALID = "Confidence goes from 1 (a guess) to 5 (certain)."
 
 
 def _letter(index: int) -> str:
@@ -219,7 +220,8 @@ def _block_action(*, finished_too: bool = False):
                 raise Http404("This question is no longer available.")
             form = ItemForm(request.POST, option_count=len(item.question.options))
             if not form.is_valid():
-                return _after(request, session, position, error=OPTION_MISSING)
+                error = CONFIDENCE_INVALID if set(form.errors) == {"confidence"} else OPTION_MISSING
+                return _after(request, session, position, error=error)
             return view(request, session, item, form.cleaned_data)
 
         return wrapper

@@ -279,6 +279,13 @@ def test_an_option_that_does_not_exist_is_refused(student_client, bank):
     assert _item(session, 1).answered_at is None and not UserQuestionAttempt.objects.exists()
 
 
+def test_a_confidence_out_of_range_is_refused_with_its_own_message(student_client, bank):
+    session = _start(student_client, topics=["Cardiology"], size=1)
+    response = _answer(student_client, session, 1, 0, confidence="9", follow=True)
+    assert "Confidence goes from 1 (a guess) to 5 (certain)." in response.content.decode()
+    assert _item(session, 1).answered_at is None and not UserQuestionAttempt.objects.exists()
+
+
 def test_submitting_without_a_choice_asks_for_one(student_client, bank):
     session = _start(student_client, topics=["Cardiology"], size=1)
     response = student_client.post(_url("answer", session, 1), {"confidence": "2"}, follow=True)
