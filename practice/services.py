@@ -303,8 +303,6 @@ def session_pause(*, session: PracticeSession) -> bool:
         total_time_seconds=F("elapsed_seconds") + seconds,
         resumed_at=None,
     )
-    if changed:
-        transaction.on_commit(lambda: cache.delete(user_stats_key(session.user_id)))
     return bool(changed)
 
 

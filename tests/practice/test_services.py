@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -11,6 +12,7 @@ from practice.selectors import BlockFilters, block_candidates
 from progress.models import MasteryLevel, UserProgress
 from questions.models import Question, UserQuestionAttempt
 from questions.selectors import peer_stats
+from studyin.cache import user_due_reviews_key, user_stats_key
 from studyin.rls import rls_set
 from tests import factories
 
@@ -108,6 +110,22 @@ def test_progress_and_mastery_accumulate_across_blocks(student, bank):
     assert mastery.mastery_percentage == pytest.approx(200 / 3)
     question = Question.objects.get(pk=verified[0].pk)
     assert (question.times_answered, question.times_correct, question.answer_counts) == (3, 2, [2, 0, 0, 1])
+
+
+def test_an_answer_and_the_end_of_a_block_clear_the_students_cached_stats(
+    student, bank, django_capture_on_commit_callbacks
+):
+    keys = [user_stats_key(student.pk), user_due_reviews_key(student.pk)]
+    session = _block(student, size=1, topics=("Renal",))
+    cache.set_many(dict.fromkeys(keys, "stale"))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.answer_submit(user=student, session_id=session.pk, position=1, selected_index=0)
+    assert cache.get_many(keys) == {}
+
+    cache.set(keys[0], "stale")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.session_finish(session=session)
+    assert cache.get(keys[0]) is None
 
 
 def test_the_answer_path_is_a_handful_of_statements(student, bank):
