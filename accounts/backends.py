@@ -7,6 +7,7 @@ from django.db import DEFAULT_DB_ALIAS, connection
 from accounts.models import User
 
 _FIELDS = User._meta.concrete_fields
+_ATTNAMES = [f.attname for f in _FIELDS]
 # Every column, in field order, so a row builds the model directly (Model.from_db).
 USER_SQL = f"SELECT {', '.join(f.column for f in _FIELDS)} FROM users WHERE id = %s"
 
@@ -25,5 +26,5 @@ class UserBackend(ModelBackend):
             row = cursor.fetchone()
         if row is None:
             return None
-        user = User.from_db(DEFAULT_DB_ALIAS, [f.attname for f in _FIELDS], row)
+        user = User.from_db(DEFAULT_DB_ALIAS, _ATTNAMES, row)
         return user if self.user_can_authenticate(user) else None
