@@ -4,7 +4,7 @@ from django.conf import settings
 from analytics.partitions import partitions_maintain as maintain
 
 
-@shared_task(acks_late=True, time_limit=600)
+@shared_task(acks_late=True, soft_time_limit=540, time_limit=600)
 def partitions_maintain() -> list[str]:
     """Monthly (beat): partitions ahead, and seed 000's retention for analytics applied."""
     return maintain(

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.urls import reverse
+from django.utils import timezone
 from pgvector.django import HnswIndex, VectorField
 
 from studyin.models import UUIDModel, choices_check, created_at_field, non_negative, owner_field
@@ -159,6 +160,17 @@ class MaterialProcessingJob(UUIDModel):
 
     attempts = models.IntegerField(default=0, db_default=0)  # runs started, for the reaper's limit
 
+    # The claim of the run under way (DESIGN.md "Processing pipeline"). The worker that claims a
+    # stage renews `lease_expires_at` while it works; once the lease lapses (the worker died), a
+    # redelivered task or the reaper may take the stage over, and the old worker, should it come
+    # back, finds its `claim_id` gone and writes nothing.
+    claim_id = models.UUIDField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=255, blank=True, default="", db_default="")
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # When the stage was last handed to the queue: the reaper queues it again if no worker took
+    # it (a message lost with Redis, or never sent because Redis was down).
+    queued_at = models.DateTimeField(null=True, blank=True)
+
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     created_at = created_at_field()
@@ -184,6 +196,16 @@ class MaterialProcessingJob(UUIDModel):
             ),
             models.Index(fields=["job_type"], name="idx_jobs_type"),
         ]
+
+    @property
+    def skipped(self) -> bool:
+        """Failed without running: an earlier stage failed (`result["skipped_because"]`)."""
+        return self.status == JobStatus.FAILED and bool(self.result.get("skipped_because"))
+
+    def lease_lapsed(self, now=None) -> bool:
+        """Running, but its worker stopped renewing the claim: it will be taken over."""
+        now = now or timezone.now()
+        return self.status == JobStatus.RUNNING and self.lease_expires_at is not None and self.lease_expires_at < now
 
     def progress_percent(self) -> int | None:
         """For the progress bar: None while running with nothing measured (an indeterminate bar)."""

@@ -2,15 +2,23 @@
 
 The pipeline (DESIGN.md "Processing pipeline") has one `material_processing_jobs` row per stage,
 run in the order of STAGES. Running a stage:
-1. claims its row with a conditional update (pending -> running), so two workers never both
-   run it and a redelivered task finds nothing to do;
-2. does the slow work (parsing, embedding, generating) outside any transaction;
-3. replaces its own output and completes its row in one transaction, so a re-run never
-   duplicates anything and a killed worker leaves either the old output or the new one;
+1. claims its row with a conditional update (pending, or running under a lapsed lease, becomes
+   running with a fresh `claim_id` and a lease of JOB_LEASE_SECONDS), so two workers never both
+   run it and a redelivered task finds nothing to do while the claim is alive;
+2. does the slow work (parsing, embedding, generating) outside any transaction, while a thread
+   renews the lease;
+3. replaces its own output and completes its row in one transaction that first locks the row and
+   checks the claim is still this run's, so a re-run never duplicates anything, a killed worker
+   leaves either the old output or the new one, and a run that lost its claim writes nothing;
 4. returns the next stage's job, for the caller (a Celery task, or `ingest`) to run.
-A permanent error fails the row with a message a student can read. A transient one puts the row
-back to pending and is raised again for the Celery task to retry with backoff. The reaper
-(`jobs_reap`) recovers rows left running by a worker that died.
+A permanent error fails the row with a message a student can read, and ends the stages after it.
+A transient one puts the row back to pending and is raised again for the Celery task to retry
+with backoff. The reaper (`jobs_reap`, every minute) takes over stages whose lease lapsed (their
+worker died) and sends again stages that no worker received.
+
+Transactions: the upload, retry, reprocess and delete services run inside the student's request
+transaction (studyin/rls.py) and queue work with `on_commit`. The stage functions run in a task
+or a command, outside any transaction, and each of their steps is its own short transaction.
 
 Workers act as the material's owner (row-level security context `app.current_user_id`), not
 with a broad role: only the reaper, which looks at everyone's jobs, runs as `system`.
@@ -18,8 +26,12 @@ with a broad role: only the reaper, which looks at everyone's jobs, runs as `sys
 
 import datetime
 import logging
+import os
+import socket
+import threading
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from functools import partial
 from pathlib import PurePath
 
@@ -28,8 +40,9 @@ from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
@@ -109,7 +122,7 @@ def material_upload(
                 MaterialProcessingJob(material=material, job_type=stage) for stage in STAGES
             )
             if enqueue:
-                transaction.on_commit(partial(_enqueue, jobs[0].id, user.pk))
+                _job_queue(jobs[0])
     except BaseException:
         default_storage.delete(path)  # nothing refers to it: no orphan files
         raise
@@ -117,32 +130,42 @@ def material_upload(
 
 
 def material_stage_retry(*, material: Material, job_type: str) -> bool:
-    """Run a failed stage again (the stages after it follow). False if it had not failed."""
+    """Run a stage again, with the stages after it: one that failed, or one whose worker died
+    (its claim lapsed). False otherwise, or while an earlier stage has failed (retry that one)."""
     with transaction.atomic():
-        job = MaterialProcessingJob.objects.filter(material=material, job_type=job_type).first()
-        failed = MaterialProcessingJob.objects.filter(pk=getattr(job, "pk", None), status=JobStatus.FAILED)
-        if not failed.update(
-            status=JobStatus.PENDING, error_message=None, started_at=None, completed_at=None, attempts=0
-        ):
+        jobs = _jobs_locked(material)
+        job = jobs.get(job_type)
+        earlier_failed = any(jobs[s].status == JobStatus.FAILED for s in STAGES[: STAGES.index(job_type)] if s in jobs)
+        if job is None or earlier_failed or not (job.status == JobStatus.FAILED or job.lease_lapsed()):
             return False
-        _material_status_refresh(material.pk)
-        transaction.on_commit(partial(_enqueue, job.pk, material.user_id))
+        _stages_reset(material, STAGES[STAGES.index(job_type) :])
     return True
 
 
 def material_reprocess(*, material: Material) -> bool:
-    """Run every stage again from the start. False while a stage is running."""
+    """Run every stage again from the start. False while a worker is running a stage."""
     with transaction.atomic():
-        jobs = MaterialProcessingJob.objects.select_for_update().filter(material=material)
-        if any(job.status == JobStatus.RUNNING for job in jobs):
+        jobs = _jobs_locked(material)
+        if any(job.status == JobStatus.RUNNING and not job.lease_lapsed() for job in jobs.values()):
             return False
-        jobs.update(
-            status=JobStatus.PENDING, error_message=None, started_at=None, completed_at=None, result={}, attempts=0
-        )
-        _material_status_refresh(material.pk)
-        first = jobs.get(job_type=STAGES[0])
-        transaction.on_commit(partial(_enqueue, first.pk, material.user_id))
+        _stages_reset(material, STAGES)
     return True
+
+
+def _jobs_locked(material: Material) -> dict[str, MaterialProcessingJob]:
+    # Locked so that a retry and a worker's claim cannot interleave.
+    return {j.job_type: j for j in MaterialProcessingJob.objects.select_for_update().filter(material=material)}
+
+
+def _stages_reset(material: Material, stages: Sequence[str]) -> None:
+    """Put `stages` back to pending (dropping any claim) and queue the first of them."""
+    MaterialProcessingJob.objects.filter(material=material, job_type__in=stages).update(
+        status=JobStatus.PENDING, error_message=None, started_at=None, completed_at=None, result={}, attempts=0,
+        claim_id=None, claimed_by="", lease_expires_at=None, queued_at=None,
+    )  # fmt: skip
+    first = MaterialProcessingJob.objects.get(material=material, job_type=stages[0])
+    _job_queue(first)
+    _material_status_refresh(material.pk)
 
 
 def material_delete(*, material: Material) -> None:
@@ -160,23 +183,22 @@ def material_delete(*, material: Material) -> None:
 # --- Running stages (workers, or `ingest`) -----------------------------------------------------
 
 
-def job_run(*, job_id: uuid.UUID | str, user_id: uuid.UUID | str) -> MaterialProcessingJob | None:
-    """Run one stage if it is pending; return the next stage's job when that should run now."""
-    with rls_context(user_id=user_id):
-        claimed = MaterialProcessingJob.objects.filter(pk=job_id, status=JobStatus.PENDING).update(
-            status=JobStatus.RUNNING,
-            started_at=timezone.now(),
-            completed_at=None,
-            error_message=None,
-            attempts=F("attempts") + 1,
-        )
-        if not claimed:
-            return None  # done, failed, or another worker has it
-        job = MaterialProcessingJob.objects.select_related("material").get(pk=job_id)
-        _material_status_refresh(job.material_id)
+class LeaseLost(Exception):
+    """This run's claim on the stage lapsed and another run took the stage over."""
 
+
+def job_run(*, job_id: uuid.UUID | str, user_id: uuid.UUID | str) -> MaterialProcessingJob | None:
+    """Run one stage if it is pending (or its last worker died); return the next stage's job
+    when that should run now."""
+    job = _job_claim(job_id=job_id, user_id=user_id)
+    if job is None:
+        return None  # done, failed, or a live worker has it
     try:
-        STAGE_RUNNERS[job.job_type](job)
+        with _lease_renewed(job):
+            STAGE_RUNNERS[job.job_type](job)
+    except LeaseLost:
+        logger.warning("stage %s of material %s: claim lapsed, another run took over", job.job_type, job.material_id)
+        return None
     except TRANSIENT_ERRORS as exc:
         _job_finish(job, JobStatus.PENDING, f"Retrying after a temporary error: {exc}")
         raise
@@ -197,12 +219,85 @@ def job_run(*, job_id: uuid.UUID | str, user_id: uuid.UUID | str) -> MaterialPro
         ).first()
 
 
+def _job_claim(*, job_id, user_id) -> MaterialProcessingJob | None:
+    """Claim the stage with a conditional update: pending, or running under a lapsed lease
+    (its worker died) with runs left. Two workers can never both hold it."""
+    lapsed = Q(status=JobStatus.RUNNING, lease_expires_at__lt=Now(), attempts__lt=settings.JOB_MAX_ATTEMPTS)
+    with rls_context(user_id=user_id):
+        claimed = MaterialProcessingJob.objects.filter(Q(status=JobStatus.PENDING) | lapsed, pk=job_id).update(
+            status=JobStatus.RUNNING,
+            claim_id=uuid.uuid4(),
+            claimed_by=f"{socket.gethostname()}:{os.getpid()}",  # for staff; the claim is claim_id
+            lease_expires_at=_lease_end(),
+            started_at=Now(),
+            completed_at=None,
+            error_message=None,
+            attempts=F("attempts") + 1,
+        )
+        if not claimed:
+            return None
+        job = MaterialProcessingJob.objects.select_related("material").get(pk=job_id)
+        _material_status_refresh(job.material_id)
+    return job
+
+
+def _lease_end():
+    return ExpressionWrapper(
+        Now() + datetime.timedelta(seconds=settings.JOB_LEASE_SECONDS), output_field=DateTimeField()
+    )
+
+
+@contextmanager
+def _lease_renewed(job: MaterialProcessingJob):
+    """Renew the claim's lease from a thread while the stage works, a third of a lease apart.
+
+    The renewal skips a row that is locked (by this stage's own output transaction, or a retry
+    being decided) rather than wait on it; a missed beat costs nothing, as the lease is three.
+    """
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.JOB_LEASE_SECONDS / 3):
+                with rls_context(user_id=job.material.user_id):
+                    mine = MaterialProcessingJob.objects.select_for_update(skip_locked=True).filter(
+                        pk=job.pk, claim_id=job.claim_id, status=JobStatus.RUNNING
+                    )
+                    MaterialProcessingJob.objects.filter(pk__in=mine.values("pk")).update(lease_expires_at=_lease_end())
+        except Exception:
+            logger.exception("lease renewal of stage %s stopped", job.pk)
+        finally:
+            connection.close()  # this thread's own connection, back to the pool
+
+    thread = threading.Thread(target=beat, name=f"lease-{job.pk}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+@contextmanager
+def _stage_output(job: MaterialProcessingJob):
+    """The transaction that replaces a stage's output and completes its row, entered only while
+    this run still holds the claim: the row stays locked until the commit, so a run that lost its
+    claim can never write over the run that took the stage over."""
+    with rls_context(user_id=job.material.user_id):
+        held = MaterialProcessingJob.objects.select_for_update().filter(
+            pk=job.pk, claim_id=job.claim_id, status=JobStatus.RUNNING
+        )
+        if not list(held.values_list("pk", flat=True)):
+            raise LeaseLost
+        yield
+
+
 def job_give_up(*, job_id: uuid.UUID | str, user_id: uuid.UUID | str, message: str) -> None:
     """A stage whose transient errors did not clear up: fail it for good."""
     with rls_context(user_id=user_id):
-        job = MaterialProcessingJob.objects.filter(pk=job_id).first()
+        job = MaterialProcessingJob.objects.select_related("material").filter(pk=job_id).first()
         if job:
-            _job_finish(job, JobStatus.FAILED, message, expect=(JobStatus.PENDING, JobStatus.RUNNING))
+            _job_finish(job, JobStatus.FAILED, message, expect=(JobStatus.PENDING, JobStatus.RUNNING), claim=False)
 
 
 def material_process_now(*, material: Material) -> list[MaterialProcessingJob]:
@@ -222,22 +317,30 @@ def material_process_now(*, material: Material) -> list[MaterialProcessingJob]:
         return sorted(MaterialProcessingJob.objects.filter(material=material), key=lambda j: STAGES.index(j.job_type))
 
 
-def jobs_reap(*, now: datetime.datetime | None = None) -> dict[str, int]:
-    """Recover stages left running by a worker that died: run them again, or, after
-    JOB_MAX_ATTEMPTS runs, fail them. Runs on a schedule, as `system` (it sees every user's jobs)."""
-    cutoff = (now or timezone.now()) - datetime.timedelta(seconds=settings.JOB_STUCK_AFTER_SECONDS)
-    counts = {"requeued": 0, "failed": 0}
+def jobs_reap() -> dict[str, int]:
+    """Recover stages whose worker died and stages no worker received. Runs every minute (beat),
+    as `system` (it sees every user's jobs):
+    - running under a lapsed lease: queued again, or failed once JOB_MAX_ATTEMPTS runs started;
+    - pending, queued more than JOB_REQUEUE_AFTER_SECONDS ago and still not claimed (the
+      message was lost, or never sent while Redis was down): queued again.
+    A second delivery of the same stage is harmless: only one run can claim it."""
+    counts = {"requeued": 0, "failed": 0, "resent": 0}
     with rls_context(role=ROLE_SYSTEM):
-        stuck = MaterialProcessingJob.objects.filter(status=JobStatus.RUNNING, started_at__lt=cutoff)
-        for job in stuck.select_related("material"):
+        lapsed = MaterialProcessingJob.objects.filter(status=JobStatus.RUNNING, lease_expires_at__lt=Now())
+        for job in lapsed.select_related("material"):
             if job.attempts >= settings.JOB_MAX_ATTEMPTS:
                 message = f"Stopped after {job.attempts} attempts: the worker running it stopped responding."
-                if _job_finish(job, JobStatus.FAILED, message, expect=(JobStatus.RUNNING,)):
-                    counts["failed"] += 1
-            elif _job_finish(job, JobStatus.PENDING, "Restarted: the worker running it stopped responding.",
-                             expect=(JobStatus.RUNNING,)):  # fmt: skip
-                transaction.on_commit(partial(_enqueue, job.pk, job.material.user_id))
+                counts["failed"] += _job_finish(job, JobStatus.FAILED, message, lapsed=True)
+            elif _job_finish(
+                job, JobStatus.PENDING, "Restarted: the worker running it stopped responding.", lapsed=True
+            ):
+                _job_queue(job)
                 counts["requeued"] += 1
+        cutoff = Now() - datetime.timedelta(seconds=settings.JOB_REQUEUE_AFTER_SECONDS)
+        unclaimed = MaterialProcessingJob.objects.filter(status=JobStatus.PENDING, queued_at__lt=cutoff)
+        for job in unclaimed.select_related("material"):
+            _job_queue(job)
+            counts["resent"] += 1
     return counts
 
 
@@ -251,7 +354,7 @@ def _stage_parse(job: MaterialProcessingJob) -> None:
             pages = parse_document(fh, file_type=MIME_TO_KIND.get(material.file_type) or "text")
     except FileNotFoundError as exc:
         raise ParseError("The uploaded file is missing from storage; upload it again.") from exc
-    with _owner_transaction(material):
+    with _stage_output(job):
         MaterialPage.objects.filter(material=material).delete()
         MaterialPage.objects.bulk_create(
             MaterialPage(material=material, page_number=p.number, heading=p.heading[:500], text=p.text) for p in pages
@@ -271,7 +374,7 @@ def _stage_embed(job: MaterialProcessingJob) -> None:
     for start in range(0, len(chunks), batch):
         vectors += embedder.embed([c.text for c in chunks[start : start + batch]])
         _job_progress(job, done=len(vectors), total=len(chunks))
-    with _owner_transaction(material):
+    with _stage_output(job):
         MaterialChunk.objects.filter(material=material).delete()
         MaterialChunk.objects.bulk_create(
             MaterialChunk(
@@ -295,7 +398,7 @@ def _stage_analyze(job: MaterialProcessingJob) -> None:
     with rls_context(user_id=material.user_id):
         text = "\n\n".join(material.pages.values_list("text", flat=True))
     tags = auto_tags(text=text)
-    with _owner_transaction(material):
+    with _stage_output(job):
         _tags_replace(material, tags, auto=True)
         topic = next((t.tag for t in tags if t.category == "topic"), None)
         if topic and not material.topic:
@@ -324,7 +427,7 @@ def _stage_generate_questions(job: MaterialProcessingJob) -> None:
     result = get_generator().generate(
         chunks=sources, topic=material.topic, max_questions=settings.QUESTIONS_PER_MATERIAL, existing_vignettes=existing
     )
-    with _owner_transaction(material):
+    with _stage_output(job):
         _questions_discard(material)
         for draft in result.questions:
             question_create_from_draft(draft=draft, material=material)
@@ -371,23 +474,66 @@ def _enqueue(job_id: uuid.UUID, user_id: uuid.UUID) -> None:
     stage_run.delay(str(job_id), str(user_id))
 
 
-def _owner_transaction(material: Material):
-    return rls_context(user_id=material.user_id)
+def _job_queue(job: MaterialProcessingJob) -> None:
+    """Hand the stage to the queue once the transaction commits. If Redis cannot take it, the
+    failure is logged, not raised (the student's upload is committed), and the reaper sends it
+    again JOB_REQUEUE_AFTER_SECONDS after `queued_at`."""
+    MaterialProcessingJob.objects.filter(pk=job.pk).update(queued_at=Now())
+    job_id, user_id = job.pk, job.material.user_id
+
+    def send() -> None:  # a function, not a partial: robust on_commit logs its __qualname__
+        _enqueue(job_id, user_id)
+
+    transaction.on_commit(send, robust=True)
 
 
 def _job_complete(job: MaterialProcessingJob, result: dict) -> None:
-    """Inside the stage's output transaction: the row and the output commit together."""
+    """Inside the stage's output transaction: the row and the output commit together. The next
+    stage counts as queued from now (its task is sent after the commit)."""
     MaterialProcessingJob.objects.filter(pk=job.pk).update(
-        status=JobStatus.COMPLETED, completed_at=timezone.now(), error_message=None, result=result
+        status=JobStatus.COMPLETED, completed_at=Now(), error_message=None, result=result, lease_expires_at=None
     )
+    following = STAGES[STAGES.index(job.job_type) + 1 :]
+    if following:
+        MaterialProcessingJob.objects.filter(
+            material_id=job.material_id, job_type=following[0], status=JobStatus.PENDING
+        ).update(queued_at=Now())
     _material_status_refresh(job.material_id)
 
 
-def _job_finish(job: MaterialProcessingJob, status: str, message: str, *, expect=(JobStatus.RUNNING,)) -> bool:
+def _job_finish(
+    job: MaterialProcessingJob,
+    status: str,
+    message: str,
+    *,
+    expect=(JobStatus.RUNNING,),
+    claim: bool = True,
+    lapsed: bool = False,
+) -> bool:
+    """End a run without output: back to pending (a retry follows) or failed. Only the run that
+    holds the claim may (`claim`); the reaper only once that claim's lease has lapsed (`lapsed`).
+    A failed stage ends the stages after it, which cannot run without its output."""
     with rls_context(user_id=job.material.user_id):
-        changed = MaterialProcessingJob.objects.filter(pk=job.pk, status__in=expect).update(
-            status=status, error_message=message, completed_at=None
-        )
+        rows = MaterialProcessingJob.objects.filter(pk=job.pk, status__in=expect)
+        if claim:
+            rows = rows.filter(claim_id=job.claim_id)
+        if lapsed:
+            rows = rows.filter(lease_expires_at__lt=Now())
+        changed = rows.update(
+            status=status, error_message=message, completed_at=None, claim_id=None, claimed_by="",
+            lease_expires_at=None, queued_at=Now() if status == JobStatus.PENDING else None,
+        )  # fmt: skip
+        if changed and status == JobStatus.FAILED:
+            MaterialProcessingJob.objects.filter(
+                material_id=job.material_id,
+                job_type__in=STAGES[STAGES.index(job.job_type) + 1 :],
+                status=JobStatus.PENDING,
+            ).update(
+                status=JobStatus.FAILED,
+                error_message=f"Not run, because “{job.get_job_type_display()}” failed.",
+                result={"skipped_because": job.job_type},
+                queued_at=None,
+            )
         _material_status_refresh(job.material_id)
     return bool(changed)
 
@@ -395,9 +541,10 @@ def _job_finish(job: MaterialProcessingJob, status: str, message: str, *, expect
 def _job_progress(job: MaterialProcessingJob, *, done: int, total: int) -> None:
     # Its own short transaction, so the progress bar moves while the stage is still working.
     with rls_context(user_id=job.material.user_id):
-        MaterialProcessingJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+        if not MaterialProcessingJob.objects.filter(pk=job.pk, claim_id=job.claim_id, status=JobStatus.RUNNING).update(
             result={"done": done, "total": total}
-        )
+        ):
+            raise LeaseLost  # taken over: stop working for nothing
 
 
 def _material_status_refresh(material_id: uuid.UUID) -> None:

@@ -28,7 +28,7 @@ def stage_run(self, job_id: str, user_id: str) -> None:
         stage_run.delay(str(following.pk), user_id)
 
 
-@shared_task(acks_late=True, time_limit=300)
+@shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
 def jobs_reap() -> dict[str, int]:
-    """Every few minutes (beat): recover stages whose worker died."""
+    """Every minute (beat): take over stages whose worker died, resend stages never received."""
     return services.jobs_reap()

@@ -191,6 +191,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# A task's message goes back to the queue if its worker has not acknowledged it this long after
+# taking it (late acknowledgement: a task is acknowledged when it ends). It must outlast the
+# longest task, its hard time limit, and the longest retry countdown, or a task still running
+# would be delivered to a second worker. A worker that died is caught much sooner by its lapsed
+# lease (JOB_LEASE_SECONDS); this is the backstop for every other task.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 15 * 60}
+# A worker child that grew past this (KiB) after a task is replaced by a fresh one, so memory
+# one large document took is given back. Each stage is bounded on its own too (PARSE_MAX_MEMORY_MB).
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=1536 * 1024)
 # Queues by kind, so each can get its own workers (README, "Production"). `make run` consumes all.
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
@@ -207,7 +216,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "materials-jobs-reap": {
         "task": "materials.tasks.jobs_reap",
-        "schedule": 300.0,
+        "schedule": 60.0,
+        "options": {"expires": 55},  # a run that waited a whole minute is replaced by the next one
     },
     "tokens-purge-expired": {
         "task": "accounts.tasks.tokens_purge_expired",
@@ -241,7 +251,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 CHUNK_SIZE = env.int("CHUNK_SIZE", default=1000)  # characters (~200 MiniLM tokens)
 CHUNK_OVERLAP = env.int("CHUNK_OVERLAP", default=200)  # characters
 QUESTIONS_PER_MATERIAL = env.int("QUESTIONS_PER_MATERIAL", default=30)
-JOB_STUCK_AFTER_SECONDS = env.int("JOB_STUCK_AFTER_SECONDS", default=45 * 60)
+# A stage's claim lasts JOB_LEASE_SECONDS and its worker renews it every third of that; a stage
+# whose worker died is taken over by the reaper (every minute) once the lease lapses.
+JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=60)
+# A stage queued this long ago and still not claimed is sent again (its message was lost). Longer
+# than the longest retry backoff (10 minutes), so a retry waiting for its countdown is not doubled.
+JOB_REQUEUE_AFTER_SECONDS = env.int("JOB_REQUEUE_AFTER_SECONDS", default=15 * 60)
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 
 # --- AI backends ----------------------------------------------------------------------------

@@ -3,6 +3,7 @@ Celery task code, database and embedder."""
 
 import datetime
 import io
+import uuid
 
 import pytest
 from django.core.files.base import ContentFile
@@ -106,13 +107,17 @@ def test_a_scanned_pdf_fails_with_a_readable_reason_and_can_be_retried(student):
     jobs = services.material_process_now(material=material)
 
     material.refresh_from_db()
-    assert [j.status for j in jobs] == ["failed", "pending", "pending", "pending"]
+    assert [j.status for j in jobs] == ["failed"] * 4
     assert "no extractable text" in jobs[0].error_message
+    # The stages after it end too, saying why, instead of waiting forever.
+    assert [j.error_message for j in jobs[1:]] == ["Not run, because “Parse” failed."] * 3
+    assert [j.skipped for j in jobs] == [False, True, True, True]
     assert material.processing_status == "failed"
     assert material.processing_error.startswith("Parse: no extractable text")
 
+    assert not services.material_stage_retry(material=material, job_type="embed")  # retry the first failure
     assert services.material_stage_retry(material=material, job_type="parse")
-    assert material.jobs.get(job_type="parse").status == JobStatus.PENDING
+    assert set(material.jobs.values_list("status", flat=True)) == {JobStatus.PENDING}
     assert not services.material_stage_retry(material=material, job_type="parse")  # not failed any more
 
 
@@ -163,28 +168,146 @@ def test_a_transient_error_that_never_clears_ends_failed(student, monkeypatch, e
     assert embed.attempts == tasks.MAX_RETRIES + 1
 
 
-def test_the_reaper_requeues_a_stuck_job_then_fails_it_after_max_attempts(
-    student, settings, django_capture_on_commit_callbacks, monkeypatch
+def _lapse(job, **fields) -> None:
+    """The worker running `job` died a while ago: its lease ran out."""
+    MaterialProcessingJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING, claim_id=uuid.uuid4(), lease_expires_at=timezone.now() - datetime.timedelta(seconds=5),
+        started_at=timezone.now() - datetime.timedelta(minutes=2), **fields,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The tasks sent to the queue, as (job id, user id)."""
+    sent = []
+    monkeypatch.setattr(tasks.stage_run, "delay", lambda *args: sent.append(args))
+    return sent
+
+
+def test_the_reaper_takes_over_a_lapsed_claim_then_fails_it_after_max_attempts(
+    student, settings, django_capture_on_commit_callbacks, queued
 ):
-    queued = []
-    monkeypatch.setattr(tasks.stage_run, "delay", lambda *args: queued.append(args))
     material = _upload(student, documents.pdf_bytes(CARDIOLOGY), "cardiology.pdf")
-    long_ago = timezone.now() - datetime.timedelta(seconds=settings.JOB_STUCK_AFTER_SECONDS + 60)
     job = material.jobs.get(job_type="parse")
-    MaterialProcessingJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, started_at=long_ago, attempts=1)
+    _lapse(job, attempts=1)
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.jobs_reap() == {"requeued": 1, "failed": 0}
-    assert material.jobs.get(job_type="parse").status == JobStatus.PENDING
+        assert services.jobs_reap() == {"requeued": 1, "failed": 0, "resent": 0}
+    job.refresh_from_db()
+    assert (job.status, job.claim_id, job.lease_expires_at) == (JobStatus.PENDING, None, None)
+    assert "stopped responding" in job.error_message and job.queued_at is not None
     assert queued == [(str(job.pk), str(student.pk))]
 
-    MaterialProcessingJob.objects.filter(pk=job.pk).update(
-        status=JobStatus.RUNNING, started_at=long_ago, attempts=settings.JOB_MAX_ATTEMPTS
-    )
-    assert services.jobs_reap() == {"requeued": 0, "failed": 1}
+    _lapse(job, attempts=settings.JOB_MAX_ATTEMPTS)
+    assert services.jobs_reap() == {"requeued": 0, "failed": 1, "resent": 0}
     job.refresh_from_db()
-    assert job.status == JobStatus.FAILED and "stopped responding" in job.error_message
-    assert services.jobs_reap() == {"requeued": 0, "failed": 0}
+    assert job.status == JobStatus.FAILED and "Stopped after 3 attempts" in job.error_message
+    assert set(material.jobs.exclude(pk=job.pk).values_list("status", flat=True)) == {JobStatus.FAILED}
+    assert services.jobs_reap() == {"requeued": 0, "failed": 0, "resent": 0}
+
+
+def test_the_reaper_leaves_a_live_claim_alone(student, settings):
+    material = _upload(student, documents.pdf_bytes(CARDIOLOGY), "cardiology.pdf")
+    job = material.jobs.get(job_type="parse")
+    MaterialProcessingJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING, claim_id=uuid.uuid4(), attempts=1,
+        lease_expires_at=timezone.now() + datetime.timedelta(seconds=settings.JOB_LEASE_SECONDS),
+    )  # fmt: skip
+    assert services.jobs_reap() == {"requeued": 0, "failed": 0, "resent": 0}
+    assert material.jobs.get(pk=job.pk).status == JobStatus.RUNNING
+    assert services.job_run(job_id=job.pk, user_id=student.pk) is None  # a redelivered task waits its turn
+
+
+def test_a_redelivered_task_takes_over_a_stage_whose_worker_died(student):
+    material = _upload(student, documents.pdf_bytes(CARDIOLOGY), "cardiology.pdf")
+    parse = material.jobs.get(job_type="parse")
+    _lapse(parse, attempts=1)
+
+    following = services.job_run(job_id=parse.pk, user_id=student.pk)
+
+    parse.refresh_from_db()
+    assert (parse.status, parse.attempts) == (JobStatus.COMPLETED, 2)
+    assert following == material.jobs.get(job_type="embed")
+    assert MaterialPage.objects.filter(material=material).count() == 3
+
+
+def test_a_run_that_lost_its_claim_writes_nothing(student, monkeypatch):
+    material = _upload(student, documents.pdf_bytes(CARDIOLOGY), "cardiology.pdf")
+    services.material_process_now(material=material)
+    before = _counts(material)
+    assert services.material_reprocess(material=material)
+    usurper = uuid.uuid4()
+    real_parse = services.STAGE_RUNNERS["parse"]
+
+    def parse_then_lose_the_claim(job):
+        # While this run parses, its lease lapses and another run claims the stage.
+        MaterialProcessingJob.objects.filter(pk=job.pk).update(claim_id=usurper)
+        real_parse(job)
+
+    monkeypatch.setitem(services.STAGE_RUNNERS, "parse", parse_then_lose_the_claim)
+    parse = material.jobs.get(job_type="parse")
+
+    assert services.job_run(job_id=parse.pk, user_id=student.pk) is None
+
+    parse.refresh_from_db()
+    assert (parse.status, parse.claim_id) == (JobStatus.RUNNING, usurper)  # the other run's, untouched
+    assert _counts(material) == before  # the old output stays, nothing was written twice
+
+
+def test_retry_and_reprocess_are_allowed_once_the_running_stage_lost_its_worker(student, queued, settings):
+    material = _upload(student, documents.pdf_bytes(CARDIOLOGY), "cardiology.pdf")
+    embed = material.jobs.get(job_type="embed")
+    MaterialProcessingJob.objects.filter(material=material, job_type="parse").update(
+        status=JobStatus.COMPLETED, completed_at=timezone.now()
+    )
+    MaterialProcessingJob.objects.filter(pk=embed.pk).update(
+        status=JobStatus.RUNNING, claim_id=uuid.uuid4(), attempts=1,
+        lease_expires_at=timezone.now() + datetime.timedelta(seconds=settings.JOB_LEASE_SECONDS),
+    )  # fmt: skip
+    assert not services.material_stage_retry(material=material, job_type="embed")  # a live worker has it
+    assert not services.material_reprocess(material=material)
+
+    _lapse(embed, attempts=1)
+
+    assert services.material_stage_retry(material=material, job_type="embed")
+    statuses = dict(material.jobs.values_list("job_type", "status"))
+    assert statuses == {"parse": "completed", "embed": "pending", "analyze": "pending", "generate_questions": "pending"}
+    _lapse(embed, attempts=1)
+    assert services.material_reprocess(material=material)
+    assert set(material.jobs.values_list("status", flat=True)) == {JobStatus.PENDING}
+
+
+def test_the_reaper_resends_a_stage_no_worker_received(student, settings, django_capture_on_commit_callbacks, queued):
+    material = _upload(student, documents.pdf_bytes(CARDIOLOGY), "cardiology.pdf")
+    parse = material.jobs.get(job_type="parse")
+    recently = timezone.now() - datetime.timedelta(seconds=settings.JOB_REQUEUE_AFTER_SECONDS - 30)
+    MaterialProcessingJob.objects.filter(pk=parse.pk).update(queued_at=recently)
+    assert services.jobs_reap()["resent"] == 0  # it may still be waiting in a busy queue
+
+    lost = timezone.now() - datetime.timedelta(seconds=settings.JOB_REQUEUE_AFTER_SECONDS + 30)
+    MaterialProcessingJob.objects.filter(pk=parse.pk).update(queued_at=lost)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.jobs_reap() == {"requeued": 0, "failed": 0, "resent": 1}
+    assert queued == [(str(parse.pk), str(student.pk))]
+    parse.refresh_from_db()
+    assert parse.queued_at > lost
+    # Stages waiting for an earlier one were never queued: nothing to resend.
+    assert services.jobs_reap()["resent"] == 0
+
+
+def test_an_upload_while_redis_is_down_is_kept_and_sent_later(student, monkeypatch, django_capture_on_commit_callbacks):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    def broker_down(*args):
+        raise RedisConnectionError("Error 111 connecting: Connection refused.")
+
+    monkeypatch.setattr(tasks.stage_run, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        material = services.material_upload(
+            user=student, file=ContentFile(documents.pdf_bytes(CARDIOLOGY), name="cardiology.pdf")
+        )
+    parse = material.jobs.get(job_type="parse")
+    assert (parse.status, parse.queued_at is not None) == (JobStatus.PENDING, True)  # the reaper will resend it
 
 
 def test_upload_refuses_what_it_cannot_process(student, settings):
@@ -268,4 +391,5 @@ def test_a_permanent_error_in_a_task_ends_failed_with_its_message(student, monke
     assert embed.error_message == "The embeddings endpoint refused the API key (HTTP 401)."
     assert material.processing_status == "failed"
     assert material.processing_error == "Embed: The embeddings endpoint refused the API key (HTTP 401)."
-    assert material.jobs.get(job_type="analyze").status == JobStatus.PENDING
+    analyze = material.jobs.get(job_type="analyze")
+    assert (analyze.status, analyze.skipped) == (JobStatus.FAILED, True)

@@ -1,3 +1,6 @@
+import datetime
+import uuid
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -119,6 +122,37 @@ def test_a_failed_stage_shows_its_error_and_a_retry_button_that_works(
     )
     page = student_client.get(material.get_absolute_url()).content.decode()
     assert "no extractable text" in page and reverse("materials:retry", args=[material.pk, "parse"]) in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = student_client.post(reverse("materials:retry", args=[material.pk, "parse"]))
+    assert response.status_code == 302
+    assert material.jobs.get().status == JobStatus.PENDING and len(queued) == 1
+
+
+def test_stages_after_a_failure_say_they_were_not_run_and_offer_no_retry(student_client, student):
+    material = factories.MaterialFactory(user=student, processing_status="failed")
+    factories.MaterialProcessingJobFactory(
+        material=material, job_type="parse", status="failed", error_message="no extractable text"
+    )
+    factories.MaterialProcessingJobFactory(
+        material=material, job_type="embed", status="failed", error_message="Not run, because “Parse” failed.",
+        result={"skipped_because": "parse"},
+    )  # fmt: skip
+    page = student_client.get(material.get_absolute_url()).content.decode()
+    assert "Not run, because “Parse” failed." in page and ">Not run<" in page
+    assert reverse("materials:retry", args=[material.pk, "embed"]) not in page
+
+
+def test_a_stage_whose_worker_died_says_so_and_can_be_retried_at_once(
+    student_client, student, queued, django_capture_on_commit_callbacks
+):
+    material = factories.MaterialFactory(user=student, processing_status="processing")
+    factories.MaterialProcessingJobFactory(
+        material=material, job_type="parse", status="running", claim_id=uuid.uuid4(),
+        lease_expires_at=timezone.now() - datetime.timedelta(minutes=1),
+    )  # fmt: skip
+    page = student_client.get(material.get_absolute_url()).content.decode()
+    assert "The worker reading this stopped" in page and "Retry now" in page
 
     with django_capture_on_commit_callbacks(execute=True):
         response = student_client.post(reverse("materials:retry", args=[material.pk, "parse"]))
