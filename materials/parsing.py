@@ -46,12 +46,14 @@ import codecs
 import itertools
 import logging
 import re
+import resource
 import statistics
 import struct
 import zipfile
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import BinaryIO
 
 logger = logging.getLogger(__name__)
@@ -146,14 +148,29 @@ _MD_FENCE = re.compile(r"^ {0,3}(```|~~~)", re.MULTILINE)
 def detect_file_type(file: BinaryIO, *, filename: str) -> str:
     """Return "pdf", "docx", "markdown" or "text", judged by the content, not the name.
 
-    The name only decides Markdown vs plain text (and words the refusal for old Office files).
-    Raises UnsupportedFile, naming what is accepted. Leaves the file at position 0.
+    The name decides only Markdown vs plain text (and words the refusal for old Office files);
+    a name whose extension says another of the accepted types than the content is refused
+    ("notes.pdf" that is a web page or a Word file), as is HTML under any name. A Word file's
+    archive is checked before anything in it is inflated (`check_docx_archive`). Raises
+    UnsupportedFile, naming what is accepted. Leaves the file at position 0.
     """
     file.seek(0)
     head = file.read(_SNIFF_BYTES)
     file.seek(0)
     ext = PurePath(filename or "").suffix.lower()
 
+    kind = _detect_kind(file, head, ext)
+    expected = _EXTENSION_KINDS.get(ext)
+    if expected and kind not in expected:
+        raise UnsupportedFile(
+            f"This file is named “{PurePath(filename).name}” but it is {_KIND_NAMES[kind]} inside, not "
+            f"{_KIND_NAMES[min(expected)]}. Upload the original file, or give it the extension that matches "
+            f"it. {ACCEPTED}"
+        )
+    return kind
+
+
+def _detect_kind(file: BinaryIO, head: bytes, ext: str) -> str:
     if b"%PDF-" in head[:1024]:
         return "pdf"
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
@@ -168,12 +185,28 @@ def detect_file_type(file: BinaryIO, *, filename: str) -> str:
         if head[offset : offset + len(magic)] == magic:
             raise UnsupportedFile(f"This file is {what}, which StudyIn cannot read. {ACCEPTED} {advice}".strip())
 
-    text = _sniff_text(head, complete=len(head) < _SNIFF_BYTES)
-    if text is None:
-        raise UnsupportedFile(f"This file is not a document StudyIn can read. {ACCEPTED}")
+    text = decode_text(head, final=len(head) < _SNIFF_BYTES)
+    if _HTML.search(text[:_MARKDOWN_SNIFF_CHARS]):
+        raise UnsupportedFile(
+            "This file is a web page (HTML). StudyIn reads study text, not web pages: open the page in a browser, "
+            f"print it to PDF (Print, then Save as PDF) and upload that. {ACCEPTED}"
+        )
     if ext in _MARKDOWN_EXTENSIONS or _looks_like_markdown(text[:_MARKDOWN_SNIFF_CHARS]):
         return "markdown"
     return "text"
+
+
+# What a name promises: a file named .pdf must be a PDF, .txt text (Markdown or not), and so on.
+_EXTENSION_KINDS = {
+    ".pdf": {"pdf"},
+    ".docx": {"docx"},
+    ".txt": {"text", "markdown"},
+    ".text": {"text", "markdown"},
+    **{ext: {"markdown", "text"} for ext in _MARKDOWN_EXTENSIONS},
+}
+_KIND_NAMES = {"pdf": "a PDF", "docx": "a Word document", "markdown": "plain text", "text": "plain text"}
+# Tags only a web page has (Markdown notes may hold <br> or <sub>, never these).
+_HTML = re.compile(r"<!doctype\s+html|<(?:html|head|body|script|iframe|style)[\s>]", re.IGNORECASE)
 
 
 def _detect_zip(file: BinaryIO) -> str:
@@ -183,6 +216,7 @@ def _detect_zip(file: BinaryIO) -> str:
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         raise UnsupportedFile(f"This file looks like a damaged ZIP or Word file. {ACCEPTED}") from exc
     if "word/document.xml" in names:
+        check_docx_archive(file)
         return "docx"
     if "xl/workbook.xml" in names:
         what, advice = "an Excel workbook", ""
@@ -195,29 +229,109 @@ def _detect_zip(file: BinaryIO) -> str:
     raise UnsupportedFile(f"This file is {what}, which StudyIn cannot read. {ACCEPTED} {advice}".strip())
 
 
-def _sniff_text(head: bytes, *, complete: bool) -> str | None:
-    """Decode the start of a file as text, or None if it is not UTF-8/UTF-16 text."""
+# A Word file is a ZIP archive, and python-docx inflates every part of it into memory. These
+# bound what that may take, whatever the archive claims: a few megabytes can be built to inflate
+# to gigabytes (a "zip bomb"). A long textbook's word/document.xml is some 20 MB.
+DOCX_MAX_PARTS = 5000
+DOCX_MAX_PART_BYTES = 64 * 2**20
+DOCX_MAX_TOTAL_BYTES = 256 * 2**20
+DOCX_MAX_RATIO = 100  # inflated : compressed, for parts over a megabyte
+_DOCX_TOO_BIG = (
+    "This Word document would inflate to more than StudyIn reads from one file ({what}); it may be damaged, or "
+    "built to crash programs. Open it in Word and save it again, or export it as PDF, and upload that."
+)
+_DOCX_DAMAGED = f"This Word document is damaged and cannot be read. {ACCEPTED}"
+
+
+def check_docx_archive(file: BinaryIO) -> None:
+    """Refuse a Word file's archive whose parts are too many, too large or too compressed:
+    first by what the archive declares, before inflating anything, then by inflating each part
+    in pieces (nothing kept) and counting what really comes out. Leaves the file at position 0."""
+    file.seek(0)
     try:
-        return _decode(head, final=complete)
+        with zipfile.ZipFile(file) as archive:
+            parts = archive.infolist()
+            if len(parts) > DOCX_MAX_PARTS:
+                raise UnsupportedFile(_DOCX_TOO_BIG.format(what=f"{len(parts)} parts"))
+            declared = sum(p.file_size for p in parts)
+            if declared > DOCX_MAX_TOTAL_BYTES or any(p.file_size > DOCX_MAX_PART_BYTES for p in parts):
+                raise UnsupportedFile(_DOCX_TOO_BIG.format(what=f"{declared / 2**20:,.0f} MB"))
+            for part in parts:
+                if part.file_size > 2**20 and part.file_size > DOCX_MAX_RATIO * max(part.compress_size, 1):
+                    raise UnsupportedFile(_DOCX_TOO_BIG.format(what=f"{part.filename} is compressed too tightly"))
+            inflated = 0
+            for part in parts:
+                with archive.open(part) as stream:
+                    while piece := stream.read(2**20):
+                        inflated += len(piece)
+                        if inflated > DOCX_MAX_TOTAL_BYTES:
+                            raise UnsupportedFile(_DOCX_TOO_BIG.format(what=f"{inflated / 2**20:,.0f} MB"))
     except UnsupportedFile:
-        return None
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError, ValueError,
+            RuntimeError, zlib.error) as exc:  # fmt: skip
+        # A CRC mismatch (a part inflating past its declared size), encryption, unknown compression.
+        raise UnsupportedFile(_DOCX_DAMAGED) from exc
+    finally:
+        file.seek(0)
 
 
-def _decode(data: bytes, *, final: bool = True) -> str:
-    """UTF-8 (with or without BOM), or UTF-16 with a BOM. No NUL characters allowed."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"
-    else:
-        encoding = "utf-8-sig"
+# --- Text encodings ---------------------------------------------------------------------------
+
+_BOMS = [  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+]
+# Control characters other than tab, line feed, carriage return and form feed. Text has almost
+# none; a binary file read as Windows-1252 has about one in eight.
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0e-\x1f\x7f]")
+MAX_CONTROL_SHARE = 0.02
+
+
+def decode_text(data: bytes, *, final: bool = True) -> str:
+    """Decode a text file in the encodings students' files come in: UTF-8, UTF-16 and UTF-32
+    with a byte-order mark, UTF-16 without one (told by where its NUL bytes fall), and otherwise
+    Windows-1252 ("ANSI"; for text a superset of Latin-1). Stray NUL characters are dropped.
+    Raises UnsupportedFile when the result is not text: binary data decodes as Windows-1252 too,
+    but with far more control characters than any text has.
+
+    `final=False` decodes the start of a longer file (a character cut at the end is no error).
+    """
+    encoding, body = _text_encoding(data)
+    # Windows-1252 leaves five bytes undefined: they become U+FFFD rather than fail.
+    decoder = codecs.getincrementaldecoder(encoding)("replace" if encoding == "cp1252" else "strict")
     try:
-        text = codecs.getincrementaldecoder(encoding)().decode(data, final=final)
+        text = decoder.decode(body, final=final)
     except UnicodeDecodeError as exc:
         raise UnsupportedFile(
-            f"This text file is not in UTF-8; save it as UTF-8 text and upload it again. {ACCEPTED}"
+            f"This text file's encoding could not be read. Save it as UTF-8 text. {ACCEPTED}"
         ) from exc
-    if "\x00" in text:
+    text = text.replace("\x00", "")
+    if len(_CONTROL.findall(text)) > MAX_CONTROL_SHARE * len(text):
         raise UnsupportedFile(f"This file is not a document StudyIn can read. {ACCEPTED}")
     return text
+
+
+def _text_encoding(data: bytes) -> tuple[str, bytes]:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return encoding, data[len(bom) :]
+    sample = data[:4096]
+    if len(sample) >= 8 and sample.count(0) > len(sample) / 4:
+        # Text in UTF-16 has a NUL in nearly every other byte: odd positions in LE, even in BE.
+        odd, even = sample[1::2].count(0) / len(sample[1::2]), sample[0::2].count(0) / len(sample[0::2])
+        if odd > 0.8 and even < 0.2:
+            return "utf-16-le", data
+        if even > 0.8 and odd < 0.2:
+            return "utf-16-be", data
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(data, final=False)
+    except UnicodeDecodeError:
+        return "cp1252", data
+    return "utf-8", data
 
 
 def _looks_like_markdown(text: str) -> bool:
@@ -227,6 +341,32 @@ def _looks_like_markdown(text: str) -> bool:
 
 
 # --- Parsing --------------------------------------------------------------------------------
+
+
+@contextmanager
+def memory_limit(max_bytes: int):
+    """Let the code inside add at most `max_bytes` to this process's address space (Linux's
+    RLIMIT_AS, from its size now): a file that needs more to parse ends in a ParseError saying
+    so, instead of growing the worker until the machine runs out. No limit where /proc is absent
+    or `max_bytes` is 0."""
+    statm = Path("/proc/self/statm")
+    if not max_bytes or not statm.exists():
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = int(statm.read_text().split()[0]) * resource.getpagesize() + max_bytes
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    try:
+        yield
+    except MemoryError as exc:
+        raise ParseError(
+            f"Reading this file needs more than the {max_bytes // 2**20:,} MB of memory StudyIn allows one file. "
+            "Split it into smaller files, or export it again as PDF, and upload those."
+        ) from exc
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def parse_document(file: BinaryIO, *, file_type: str) -> list[Page]:
@@ -363,30 +503,41 @@ def _paragraph_spacing(heights: list[float | None]) -> set[int]:
 
 def _parse_docx(file: BinaryIO) -> list[Page]:
     import docx
-    from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
 
+    check_docx_archive(file)  # again: limits may have changed since the upload was checked
     try:
         document = docx.Document(file)
-        blocks = list(document.iter_inner_content())
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError, SyntaxError) as exc:
-        # lxml's XMLSyntaxError is a SyntaxError.
-        raise UnsupportedFile(f"This Word document is damaged and cannot be read. {ACCEPTED}") from exc
-
-    sections: list[tuple[str, list[str]]] = [("", [])]
-    for block in blocks:
-        if isinstance(block, Table):
-            rows = _docx_table_rows(block)
-            if rows:
-                sections[-1][1].append("\n".join(rows))
-            continue
-        text = block.text
-        style = block.style.name if block.style is not None else ""
-        if (style or "").startswith(("Heading", "Title")) and text.strip():
-            sections.append((_one_line(text), []))
-        elif text.strip():
-            sections[-1][1].append(text)
+        sections: list[tuple[str, list[str]]] = [("", [])]
+        for block in document.iter_inner_content():
+            if isinstance(block, Table):
+                rows = _docx_table_rows(block)
+                if rows:
+                    sections[-1][1].append("\n".join(rows))
+                continue
+            text = block.text
+            style = block.style.name if block.style is not None else ""
+            if (style or "").startswith(("Heading", "Title")) and text.strip():
+                sections.append((_one_line(text), []))
+            elif text.strip():
+                sections[-1][1].append(text)
+    except MemoryError:
+        raise  # memory_limit() words it
+    except Exception as exc:  # noqa: BLE001
+        # python-docx trusts the package: a damaged or hostile one (a missing part, a main part
+        # that is not a document, broken XML) surfaces as whatever the walk trips over
+        # (KeyError, AttributeError, lxml's XMLSyntaxError...). All of it means one thing here.
+        if _out_of_memory(exc):
+            raise MemoryError from exc
+        raise UnsupportedFile(_DOCX_DAMAGED) from exc
     return _number_sections(sections)
+
+
+def _out_of_memory(exc: Exception) -> bool:
+    # libxml2 reports a failed allocation as a syntax error: "Memory allocation failed", or, when
+    # it could not even allocate the message, "unknown error".
+    message = str(exc).lower()
+    return type(exc).__name__ == "XMLSyntaxError" and (message.startswith("unknown error") or "memory" in message)
 
 
 def _docx_table_rows(table) -> list[str]:
@@ -427,7 +578,7 @@ def _parse_markdown(file: BinaryIO) -> list[Page]:
     lists, tables and code blocks stay as they are. Setext headings (underlined with === or ---)
     are not recognised: they stay as text.
     """
-    text = _decode(file.read()).replace("\r\n", "\n").replace("\r", "\n")
+    text = decode_text(file.read()).replace("\r\n", "\n").replace("\r", "\n")
     sections: list[tuple[str, list[str]]] = [("", [])]
     lines: list[str] = []
     in_fence = False
@@ -457,7 +608,7 @@ def _md_inline(text: str) -> str:
 
 
 def _parse_text(file: BinaryIO) -> list[Page]:
-    text = _decode(file.read())
+    text = decode_text(file.read())
     if "\f" in text:
         # Form feeds are page breaks: number them like PDF pages, skipping empty ones.
         pages = [Page(number=n, text=normalise_text(part)) for n, part in enumerate(text.split("\f"), start=1)]

@@ -59,7 +59,15 @@ from materials.models import (
     MaterialTag,
     ProcessingStatus,
 )
-from materials.parsing import FILE_TYPES, Page, ParseError, UnsupportedFile, detect_file_type, parse_document
+from materials.parsing import (
+    FILE_TYPES,
+    Page,
+    ParseError,
+    UnsupportedFile,
+    detect_file_type,
+    memory_limit,
+    parse_document,
+)
 from materials.tagging import auto_tags
 from questions.generation import GenerationError, SourceChunk, get_generator
 from questions.models import Question
@@ -350,7 +358,7 @@ def jobs_reap() -> dict[str, int]:
 def _stage_parse(job: MaterialProcessingJob) -> None:
     material = job.material
     try:
-        with default_storage.open(material.file_path, "rb") as fh:
+        with default_storage.open(material.file_path, "rb") as fh, memory_limit(settings.PARSE_MAX_MEMORY_MB * 2**20):
             pages = parse_document(fh, file_type=MIME_TO_KIND.get(material.file_type) or "text")
     except FileNotFoundError as exc:
         raise ParseError("The uploaded file is missing from storage; upload it again.") from exc

@@ -250,6 +250,9 @@ MATERIAL_MAX_UPLOAD_BYTES = env.int("MATERIAL_MAX_UPLOAD_BYTES", default=50 * 10
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 CHUNK_SIZE = env.int("CHUNK_SIZE", default=1000)  # characters (~200 MiniLM tokens)
 CHUNK_OVERLAP = env.int("CHUNK_OVERLAP", default=200)  # characters
+# The most memory the parse stage may add to a worker for one file (MB); a file that needs more
+# fails with a message saying so (materials.parsing.memory_limit).
+PARSE_MAX_MEMORY_MB = env.int("PARSE_MAX_MEMORY_MB", default=1024)
 QUESTIONS_PER_MATERIAL = env.int("QUESTIONS_PER_MATERIAL", default=30)
 # A stage's claim lasts JOB_LEASE_SECONDS and its worker renews it every third of that; a stage
 # whose worker died is taken over by the reaper (every minute) once the lease lapses.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import random
+import zipfile
 
 # --- PDF ------------------------------------------------------------------------------------
 
@@ -95,6 +96,45 @@ def docx_bytes(
         raise ValueError("a table needs a section to go in")
     buffer = io.BytesIO()
     document.save(buffer)
+    return buffer.getvalue()
+
+
+def docx_with_parts(replace: dict[str, bytes | str | None], *, base: bytes | None = None) -> bytes:
+    """A real Word document (`base`, or a one-paragraph one) with some parts replaced, added, or
+    (None) removed: damaged and hostile archives for the parser's defences."""
+    base = base or docx_bytes([("Renal", ["The loop of Henle concentrates urine."])])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(base)) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            if info.filename not in replace:
+                out.writestr(info, source.read(info))
+        for name, data in replace.items():
+            if data is not None:
+                out.writestr(name, data)
+    return buffer.getvalue()
+
+
+def docx_bomb_bytes(inflated_mb: int) -> bytes:
+    """A Word document whose word/document.xml is `inflated_mb` MB of ordinary paragraphs that
+    compress to a few hundred kilobytes (the shape of a "zip bomb"). Written in pieces, so
+    building it never holds the inflated text."""
+    base = docx_bytes([("Renal", ["The loop of Henle concentrates urine."])])
+    paragraph = b"<w:p><w:r><w:t>Furosemide inhibits the Na-K-2Cl cotransporter in the loop of Henle.</w:t></w:r></w:p>"
+    head = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(base)) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            if info.filename != "word/document.xml":
+                out.writestr(info, source.read(info))
+        block = paragraph * (2**20 // len(paragraph))
+        with out.open("word/document.xml", "w", force_zip64=True) as part:
+            part.write(head)
+            for _ in range(inflated_mb):
+                part.write(block)
+            part.write(b"</w:body></w:document>")
     return buffer.getvalue()
 
 

@@ -5,14 +5,17 @@ import zipfile
 
 import pytest
 
+from materials import parsing
 from materials.parsing import (
     FILE_TYPES,
     SECTION_CHARS,
     NoExtractableText,
     Page,
+    ParseError,
     UnsupportedFile,
     detect_file_type,
     join_pdf_lines,
+    memory_limit,
     normalise_text,
     parse_document,
 )
@@ -172,6 +175,86 @@ def test_a_damaged_docx_is_refused():
         _parse(buffer.getvalue(), "docx")
 
 
+W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        {"word/document.xml": "<foo/>"},  # a main part that is not a document
+        {"word/document.xml": f"<w:document {W}/>"},  # a document without a body
+        {"word/document.xml": f"<w:document {W}><w:body><w:p><w:pPr><w:pStyle/></w:pPr></w:p></w:body></w:document>"},
+        {"[Content_Types].xml": None},  # no content types
+        {"[Content_Types].xml": "<Types/>"},  # content types that name no main part
+        {"word/_rels/document.xml.rels": "<Relationships><Relationship Id='rId1' Target='../../x'/></Relationships>"},
+        {"word/document.xml": "<" * 100_000},
+        {"word/document.xml": f"<w:document {W}><w:body>" + "<w:p>" * 5000 + "</w:body></w:document>"},
+    ],
+    ids=[
+        "not-a-document",
+        "no-body",
+        "style-without-id",
+        "no-content-types",
+        "no-main-part",
+        "bad-relationship",
+        "not-xml",
+        "deep-nesting",
+    ],  # fmt: skip
+)
+def test_a_hostile_or_damaged_docx_of_any_shape_gets_the_damaged_message(parts):
+    data = documents.docx_with_parts(parts)
+    with pytest.raises(UnsupportedFile, match="^This Word document is damaged|no extractable text"):
+        _parse(data, "docx")
+
+
+def test_a_docx_zip_bomb_is_refused_before_anything_is_inflated():
+    data = documents.docx_bomb_bytes(inflated_mb=80)  # over DOCX_MAX_PART_BYTES
+    assert len(data) < 2 * 2**20
+    with pytest.raises(UnsupportedFile, match="would inflate to more than StudyIn reads from one file") as caught:
+        _detect(data, "notes.docx")
+    assert "save it again, or export it as PDF" in str(caught.value)
+    with pytest.raises(UnsupportedFile, match="would inflate to more than"):
+        _parse(data, "docx")
+
+
+def test_a_docx_compressed_too_tightly_is_refused(monkeypatch):
+    monkeypatch.setattr(parsing, "DOCX_MAX_PART_BYTES", 2**30)
+    monkeypatch.setattr(parsing, "DOCX_MAX_TOTAL_BYTES", 2**30)
+    with pytest.raises(UnsupportedFile, match="compressed too tightly"):
+        _detect(documents.docx_bomb_bytes(inflated_mb=20), "notes.docx")
+
+
+def test_a_docx_with_too_many_parts_is_refused(monkeypatch):
+    monkeypatch.setattr(parsing, "DOCX_MAX_PARTS", 20)
+    parts = {f"word/media/image{i}.png": b"x" for i in range(30)}
+    with pytest.raises(UnsupportedFile, match="parts"):
+        _detect(documents.docx_with_parts(parts), "notes.docx")
+
+
+def test_a_docx_part_that_inflates_past_what_it_declares_is_refused():
+    data = bytearray(documents.docx_bomb_bytes(inflated_mb=2))
+    # Lower the declared size of word/document.xml in its local and central headers: inflating
+    # it really gives more than it says (the CRC check catches it), and it must not be read.
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+        info = archive.getinfo("word/document.xml")
+    real = info.file_size.to_bytes(8, "little")
+    assert data.count(real) >= 1
+    data = bytes(data).replace(real, (1000).to_bytes(8, "little"))
+    with pytest.raises(UnsupportedFile, match="damaged"):
+        _detect(data, "notes.docx")
+
+
+def test_parsing_is_bounded_in_memory(monkeypatch):
+    monkeypatch.setattr(parsing, "DOCX_MAX_RATIO", 10**6)
+    data = documents.docx_bomb_bytes(inflated_mb=30)  # within the size limits; lxml needs ~10x that
+    with pytest.raises(ParseError, match="needs more than the 64 MB of memory StudyIn allows one file"):
+        with memory_limit(64 * 2**20):
+            _parse(data, "docx")
+    with memory_limit(64 * 2**20):  # the limit is lifted again afterwards
+        pass
+    assert _parse(documents.docx_bytes([("Renal", ["The loop of Henle."])]), "docx")
+
+
 def test_a_long_docx_section_is_cut_at_paragraphs_and_keeps_its_heading():
     paragraphs = [f"Paragraph {n}. " + "The nephron filters plasma. " * 30 for n in range(8)]
 
@@ -264,9 +347,45 @@ def test_an_empty_text_file_has_no_extractable_text(file_type):
         _parse(b" \n\n \n", file_type)
 
 
-def test_text_that_is_not_utf8_is_refused_with_a_way_out():
-    with pytest.raises(UnsupportedFile, match="UTF-8"):
-        _parse("Hyponatrémie".encode("latin-1"), "text")
+NOTES = "Hyponatrémie: corrige lentement. Furosemide – a loop diuretic – costs 5 €."
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        NOTES.encode("utf-16-le"),  # no byte-order mark
+        NOTES.encode("utf-16-be"),
+        "\ufeff".encode("utf-32-le") + NOTES.encode("utf-32-le"),
+        ("\ufeff" + NOTES).encode("utf-16-le").replace(b"\n", b"\r\x00\n"),  # Notepad: BOM, CRLF
+        NOTES.encode("cp1252"),  # Windows "ANSI"
+    ],
+    ids=["utf-16-le-no-bom", "utf-16-be-no-bom", "utf-32", "notepad-utf-16", "windows-1252"],
+)
+def test_text_is_read_in_the_encodings_students_files_come_in(data):
+    assert _detect(data, "notes.txt") == "text"
+    assert _parse(data, "text") == [Page(number=1, text=NOTES)]
+
+
+def test_latin1_text_is_read_as_windows_1252():
+    assert _parse("Hyponatrémie à corriger".encode("latin-1"), "text") == [
+        Page(number=1, text="Hyponatrémie à corriger")
+    ]
+
+
+def test_stray_nul_bytes_are_dropped_rather_than_refusing_the_file():
+    data = b"Digoxin inhibits\x00 the Na-K ATPase.\x00\n\nIt has a narrow therapeutic index."
+    assert _detect(data, "notes.txt") == "text"
+    assert [p.text for p in _parse(data, "text")] == [
+        "Digoxin inhibits the Na-K ATPase.\n\nIt has a narrow therapeutic index."
+    ]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_binary_data_is_not_read_as_text_in_any_encoding(seed):
+    import random
+
+    data = random.Random(seed).randbytes(4096)
+    assert "not a document" in _refusal(data, "notes.txt")
 
 
 def test_parse_document_also_takes_the_mime_type():
@@ -281,12 +400,39 @@ def test_normalisation():
 # --- Detection ------------------------------------------------------------------------------
 
 
-def test_a_pdf_is_detected_by_content_whatever_its_name():
-    assert _detect(documents.pdf_bytes(["Page 1 marker"]), "notes.txt") == "pdf"
+def test_a_pdf_or_docx_is_detected_by_content_when_the_name_says_nothing():
+    assert _detect(documents.pdf_bytes(["Page 1 marker"]), "notes") == "pdf"
+    assert _detect(documents.docx_bytes([("Renal", ["The loop of Henle."])]), "notes.bin") == "docx"
 
 
-def test_a_docx_is_detected_by_content_whatever_its_name():
-    assert _detect(documents.docx_bytes([("Renal", ["The loop of Henle."])]), "x.pdf") == "docx"
+@pytest.mark.parametrize(
+    ("data", "name", "says"),
+    [
+        (documents.pdf_bytes(["Page 1 marker"]), "notes.txt", "named “notes.txt” but it is a PDF inside"),
+        (documents.docx_bytes([("Renal", ["The loop of Henle."])]), "x.pdf", "a Word document inside, not a PDF"),
+        (b"Plain notes on the kidney.", "renal.docx", "plain text inside, not a Word document"),
+        (b"Plain notes on the kidney.", "renal.pdf", "plain text inside, not a PDF"),
+    ],
+)
+def test_a_file_whose_content_contradicts_its_name_is_refused(data, name, says):
+    assert says in _refusal(data, name)
+
+
+@pytest.mark.parametrize("name", ["lecture.pdf", "lecture.html", "lecture.txt", "lecture"])
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<html><script>alert(document.cookie)</script><body>Beta blockers</body></html>",
+        "<!DOCTYPE html>\n<html lang=en><head><title>Cardio</title></head><body><p>Notes</p></body></html>",
+        "\n\n  <script src=//evil.example/x.js></script>Notes on heart failure",
+    ],
+)
+def test_a_web_page_is_refused_under_any_name(page, name):
+    assert "web page (HTML)" in _refusal(page.encode(), name)
+
+
+def test_markdown_with_inline_html_tags_is_still_markdown():
+    assert _detect(b"# Renal\n\nNa<sup>+</sup> and K<sub>2</sub><br>reabsorption.", "renal.md") == "markdown"
 
 
 @pytest.mark.parametrize(

@@ -315,11 +315,28 @@ def test_upload_refuses_what_it_cannot_process(student, settings):
         _upload(student, b"", "empty.pdf")
     with pytest.raises(services.UploadRejected, match="PDF, Word"):
         _upload(student, b"\x89PNG\r\n\x1a\n" + b"\0" * 100, "photo.pdf")
+    with pytest.raises(services.UploadRejected, match="web page"):
+        _upload(student, b"<html><script>alert(1)</script></html>", "lecture.pdf")
+    with pytest.raises(services.UploadRejected, match="would inflate to more than"):
+        _upload(student, documents.docx_bomb_bytes(inflated_mb=80), "notes.docx")
     settings.MATERIAL_MAX_UPLOAD_BYTES = 1024
     with pytest.raises(services.UploadRejected, match=r"the limit is 0 MB|limit is"):
         _upload(student, b"x" * 2048, "big.txt")
     assert not Material.objects.exists()
     assert not default_storage.listdir("")[1]
+
+
+def test_a_hostile_file_already_in_storage_fails_its_parse_stage_with_a_clear_message(student, settings):
+    """A file checked under older limits (or put in storage another way) is checked again when parsed."""
+    settings.PARSE_MAX_MEMORY_MB = 64
+    material = _upload(student, documents.docx_bytes([("Renal", ["The loop of Henle."])]), "renal.docx")
+    with default_storage.open(material.file_path, "wb") as fh:
+        fh.write(documents.docx_bomb_bytes(inflated_mb=80))
+
+    jobs = services.material_process_now(material=material)
+
+    assert [j.status for j in jobs] == ["failed"] * 4
+    assert jobs[0].error_message.startswith("This Word document would inflate to more than StudyIn reads")
 
 
 def test_delete_keeps_answered_questions_and_removes_the_rest(student, django_capture_on_commit_callbacks):
