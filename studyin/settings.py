@@ -91,8 +91,15 @@ DATABASES["default"].setdefault("OPTIONS", {})
 # A Unix socket given as ?host=/path (libpq's form, and the embedded server's) is Django's HOST.
 DATABASES["default"]["HOST"] = DATABASES["default"]["OPTIONS"].pop("host", DATABASES["default"]["HOST"])
 DB_POOL = env.bool("DB_POOL", default=True)
+# With the database down, a request gives up after this many seconds and answers "briefly
+# unavailable" (studyin/outage.py) rather than hanging; connecting is bounded the same way.
+DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", default=3)
+DATABASES["default"]["OPTIONS"]["connect_timeout"] = DB_CONNECT_TIMEOUT
+# The pool checks a connection before handing it out, so connections broken by a server restart
+# are replaced instead of failing a request each: recovery needs nobody.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DB_POOL:
-    DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 1, "max_size": DB_POOL_MAX, "timeout": 10}
+    DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 1, "max_size": DB_POOL_MAX, "timeout": DB_CONNECT_TIMEOUT}
 else:  # e.g. behind PgBouncer in transaction mode
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 # Parameters are bound on the server, and a statement a connection has run 5 times is prepared
@@ -115,9 +122,20 @@ CACHES = {
         "KEY_PREFIX": "studyin",
         "KEY_FUNCTION": "studyin.cache.make_key",
         "TIMEOUT": 300,
-        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            # Redis is a cache in front of durable state (DESIGN.md "Redis keys"): with Redis down
+            # a read is a miss and a write is skipped, never an error; a dead server is given up
+            # on within a second rather than hanging the page.
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": 1,
+            "SOCKET_TIMEOUT": 1,
+        },
     }
 }
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True  # an outage shows in the log, once per cache call
+# Sessions live in PostgreSQL with Redis in front (seed 000's Redis session role): a Redis
+# outage logs nobody out, it only makes reading a session a database query.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
 
@@ -137,7 +155,11 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
-LOGIN_RATE_LIMIT = env.int("LOGIN_RATE_LIMIT", default=5)  # tries per minute, per account and per IP
+# Log-in limits (accounts.services.user_authenticate): tries a minute for one account from one
+# address, tries a minute from one address, tries an hour for one account from all addresses.
+LOGIN_RATE_LIMIT = env.int("LOGIN_RATE_LIMIT", default=5)
+LOGIN_IP_RATE_LIMIT = env.int("LOGIN_IP_RATE_LIMIT", default=30)
+LOGIN_ACCOUNT_RATE_LIMIT = env.int("LOGIN_ACCOUNT_RATE_LIMIT", default=100)
 EMAIL_VERIFICATION_TTL_HOURS = env.int("EMAIL_VERIFICATION_TTL_HOURS", default=48)
 PASSWORD_RESET_TTL_MINUTES = env.int("PASSWORD_RESET_TTL_MINUTES", default=60)
 

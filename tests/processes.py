@@ -112,3 +112,60 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class WebResponse:
+    def __init__(self, status: int, body: str, headers):
+        self.status, self.body, self.headers = status, body, headers
+
+    def json(self):
+        import json
+
+        return json.loads(self.body)
+
+
+class WebClient:
+    """What a browser sends to a running server, without a browser: cookies kept, the CSRF token
+    sent back, redirects not followed. A request that takes longer than `timeout` fails the test:
+    a page must answer, even if it is to say it cannot."""
+
+    def __init__(self, base_url: str, *, timeout: float = 10):
+        import http.cookiejar
+        import urllib.request
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args, **kwargs):
+                return None
+
+        self.base_url, self.timeout = base_url.rstrip("/"), timeout
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies), NoRedirect)
+
+    def request(self, method: str, path: str, data: dict | None = None, headers: dict | None = None) -> WebResponse:
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+
+        body = urllib.parse.urlencode(data or {}).encode() if method == "POST" else None
+        csrf = next((c.value for c in self.cookies if c.name == "csrftoken"), "")
+        request = urllib.request.Request(
+            self.base_url + path,
+            data=body,
+            method=method,
+            headers={"X-CSRFToken": csrf, "Referer": self.base_url + "/", **(headers or {})},
+        )
+        try:
+            with self.opener.open(request, timeout=self.timeout) as response:
+                return WebResponse(response.status, response.read().decode(errors="replace"), response.headers)
+        except urllib.error.HTTPError as error:
+            return WebResponse(error.code, error.read().decode(errors="replace"), error.headers)
+
+    def get(self, path: str, **kwargs) -> WebResponse:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, data: dict | None = None, **kwargs) -> WebResponse:
+        return self.request("POST", path, data, **kwargs)
+
+    def log_in(self, email: str, password: str) -> WebResponse:
+        self.get("/accounts/login/")  # the CSRF cookie
+        return self.post("/accounts/login/", {"email": email, "password": password})

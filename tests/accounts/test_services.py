@@ -177,14 +177,26 @@ def test_authenticate_returns_the_user_for_the_right_password_in_any_case(studen
     assert user.pk == student.pk
 
 
-def test_authenticate_refuses_a_wrong_password_and_counts_it(student):
-    with pytest.raises(services.LoginFailed):
-        services.user_authenticate(email=student.email, password="nope", client_ip="10.0.0.1")
-
+def _counter(subject: str) -> tuple[int | None, int]:
     redis = get_redis_connection("default")
-    assert redis.get(f"studyin:ratelimit:{student.pk}:login") == b"1"
-    assert redis.get("studyin:ratelimit:ip-10.0.0.1:login") == b"1"
-    assert 0 < redis.ttl(f"studyin:ratelimit:{student.pk}:login") <= 60
+    value = redis.get(f"studyin:ratelimit:{subject}:login")
+    return (int(value) if value is not None else None), redis.ttl(f"studyin:ratelimit:{subject}:login")
+
+
+def _fail(email: str, ip: str) -> None:
+    with pytest.raises(services.LoginFailed):
+        services.user_authenticate(email=email, password="nope", client_ip=ip)
+
+
+def test_authenticate_refuses_a_wrong_password_and_counts_it_three_ways(student):
+    _fail(student.email, "10.0.0.1")
+
+    count, ttl = _counter(f"{student.pk}@ip-10.0.0.1")  # this account from this address
+    assert count == 1 and 0 < ttl <= 60
+    count, ttl = _counter("ip-10.0.0.1")  # this address, any account
+    assert count == 1 and 0 < ttl <= 60
+    count, ttl = _counter(str(student.pk))  # this account, any address: the hourly ceiling
+    assert count == 1 and 60 < ttl <= 3600
 
 
 def test_authenticate_refuses_an_inactive_account(student):
@@ -195,39 +207,83 @@ def test_authenticate_refuses_an_inactive_account(student):
 
 
 def test_authenticate_counts_unknown_addresses_under_a_hash_not_the_address(db):
-    with pytest.raises(services.LoginFailed):
-        services.user_authenticate(email="Ghost@example.com", password="x", client_ip="10.0.0.1")
+    _fail("Ghost@example.com", "10.0.0.1")
 
     keys = {k.decode() for k in get_redis_connection("default").keys("studyin:ratelimit:*")}
+    ghost = f"email-{token_hash('ghost@example.com')}"
     assert keys == {
-        f"studyin:ratelimit:email-{token_hash('ghost@example.com')}:login",
+        f"studyin:ratelimit:{ghost}@ip-10.0.0.1:login",
+        f"studyin:ratelimit:{ghost}:login",
         "studyin:ratelimit:ip-10.0.0.1:login",
     }
 
 
-def test_authenticate_over_the_limit_refuses_without_checking_the_password(student, monkeypatch):
-    for i in range(settings.LOGIN_RATE_LIMIT):
-        with pytest.raises(services.LoginFailed):
-            services.user_authenticate(email=student.email, password="nope", client_ip=f"10.0.0.{i}")
+def test_over_the_limit_at_one_address_refuses_without_checking_the_password_and_says_when(student, monkeypatch):
+    for _ in range(settings.LOGIN_RATE_LIMIT):
+        _fail(student.email, "10.0.0.9")
     checked = []
     monkeypatch.setattr(services, "authenticate", lambda *a, **kw: checked.append(kw))
 
-    with pytest.raises(services.LoginRateLimited):
-        services.user_authenticate(email=student.email, password=factories.PASSWORD, client_ip="10.0.1.1")
+    with pytest.raises(services.LoginRateLimited) as refused:
+        services.user_authenticate(email=student.email, password=factories.PASSWORD, client_ip="10.0.0.9")
 
     assert checked == []
-    assert get_redis_connection("default").get(f"studyin:ratelimit:{student.pk}:login") == b"6"
+    assert 0 < refused.value.seconds <= 60
+    assert _counter(f"{student.pk}@ip-10.0.0.9")[0] == settings.LOGIN_RATE_LIMIT + 1
 
 
-def test_a_successful_login_clears_the_account_counter_but_not_the_ip_counter(student):
-    with pytest.raises(services.LoginFailed):
-        services.user_authenticate(email=student.email, password="nope", client_ip="10.0.0.1")
+def test_five_wrong_passwords_from_someone_else_do_not_lock_the_student_out(student):
+    for _ in range(settings.LOGIN_RATE_LIMIT + 3):
+        try:
+            _fail(student.email, "203.0.113.66")  # an attacker
+        except services.LoginRateLimited:
+            pass
+
+    user = services.user_authenticate(email=student.email, password=factories.PASSWORD, client_ip="10.0.0.1")
+
+    assert user.pk == student.pk
+
+
+def test_guesses_spread_over_many_addresses_meet_the_accounts_hourly_ceiling(student, settings):
+    settings.LOGIN_ACCOUNT_RATE_LIMIT = 12
+    for i in range(12):
+        _fail(student.email, f"198.51.100.{i}")
+
+    with pytest.raises(services.LoginRateLimited) as refused:
+        services.user_authenticate(email=student.email, password=factories.PASSWORD, client_ip="10.0.0.1")
+    assert 60 < refused.value.seconds <= 3600
+
+
+def test_one_address_trying_many_accounts_meets_the_address_limit(db, student, settings):
+    for i in range(settings.LOGIN_IP_RATE_LIMIT):
+        _fail(f"guess{i}@example.com", "203.0.113.7")
+
+    with pytest.raises(services.LoginRateLimited):
+        services.user_authenticate(email=student.email, password=factories.PASSWORD, client_ip="203.0.113.7")
+
+
+def test_a_successful_login_clears_only_this_account_at_this_address(student):
+    _fail(student.email, "10.0.0.1")
 
     services.user_authenticate(email=student.email, password=factories.PASSWORD, client_ip="10.0.0.1")
 
-    redis = get_redis_connection("default")
-    assert redis.get(f"studyin:ratelimit:{student.pk}:login") is None
-    assert redis.get("studyin:ratelimit:ip-10.0.0.1:login") == b"2"
+    assert _counter(f"{student.pk}@ip-10.0.0.1")[0] is None
+    assert _counter("ip-10.0.0.1")[0] == 2
+    assert _counter(str(student.pk))[0] == 2
+
+
+def test_with_redis_unreachable_the_student_can_still_log_in(student, monkeypatch, tmp_path):
+    import redis
+
+    from studyin import ratelimit
+
+    nowhere = redis.Redis(unix_socket_path=str(tmp_path / "no-redis.sock"), socket_connect_timeout=1)
+    monkeypatch.setattr(ratelimit, "get_redis_connection", lambda alias: nowhere)
+
+    user = services.user_authenticate(email=student.email, password=factories.PASSWORD, client_ip="10.0.0.1")
+
+    assert user.pk == student.pk
+    _fail(student.email, "10.0.0.1")  # a wrong password is still wrong
 
 
 # --- Profile ---------------------------------------------------------------------------------
