@@ -66,8 +66,10 @@ def _email_send_on_commit(*, to: str, template: str, context: dict) -> None:
     transaction.on_commit(partial(_email_send, to=to, template=template, context=context), robust=True)
 
 
-def _site_url(viewname: str, **kwargs) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse(viewname, kwargs=kwargs)
+def _site_url(site_url: str, viewname: str, **kwargs) -> str:
+    """An absolute link for an e-mail: SITE_URL when set, else `site_url`, the address the
+    student's page came from (the server may run on any host and port)."""
+    return (settings.SITE_URL or site_url).rstrip("/") + reverse(viewname, kwargs=kwargs)
 
 
 def _token_create(*, model: type[SingleUseToken], user: User, ttl: datetime.timedelta) -> str:
@@ -88,7 +90,7 @@ def _token_claim(row: SingleUseToken) -> None:
 # --- Sign-up and e-mail verification -----------------------------------------------------------
 
 
-def email_verification_send(*, user: User) -> None:
+def email_verification_send(*, user: User, site_url: str) -> None:
     """Send a fresh verification link; links sent earlier stop working."""
     with rls_context(user_id=user.pk):
         EmailVerificationToken.objects.filter(user=user, is_used=False).update(is_used=True)
@@ -102,13 +104,13 @@ def email_verification_send(*, user: User) -> None:
         template="verify",
         context={
             "name": user.name,
-            "url": _site_url("accounts:verify", user_id=user.pk, token=raw),
+            "url": _site_url(site_url, "accounts:verify", user_id=user.pk, token=raw),
             "ttl_hours": settings.EMAIL_VERIFICATION_TTL_HOURS,
         },
     )
 
 
-def user_signup(*, email: str, name: str, password: str) -> User:
+def user_signup(*, email: str, name: str, password: str, site_url: str) -> User:
     """Create an unverified account and e-mail it a verification link."""
     with transaction.atomic():
         try:
@@ -120,7 +122,7 @@ def user_signup(*, email: str, name: str, password: str) -> User:
             if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) == "users_email_key":
                 raise EmailTaken from exc
             raise
-        email_verification_send(user=user)
+        email_verification_send(user=user, site_url=site_url)
     return user
 
 
@@ -188,7 +190,7 @@ def user_profile_update(*, user: User, name: str, daily_goal_minutes: int, notif
 # --- Password reset --------------------------------------------------------------------------
 
 
-def password_reset_request(*, email: str) -> None:
+def password_reset_request(*, email: str, site_url: str) -> None:
     """E-mail a reset link if an active account has this address. Says nothing either way."""
     user = User.objects.filter(email=email_normalise(email), is_active=True).first()
     if user is None:
@@ -201,7 +203,7 @@ def password_reset_request(*, email: str) -> None:
         template="password_reset",
         context={
             "name": user.name,
-            "url": _site_url("accounts:password_reset_confirm", user_id=user.pk, token=raw),
+            "url": _site_url(site_url, "accounts:password_reset_confirm", user_id=user.pk, token=raw),
             "ttl_minutes": settings.PASSWORD_RESET_TTL_MINUTES,
         },
     )

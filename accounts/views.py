@@ -37,6 +37,11 @@ def _client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 
+def _site_url(request: HttpRequest) -> str:
+    """The address this page was opened at, for links in e-mails (SITE_URL wins when set)."""
+    return request.build_absolute_uri("/")
+
+
 def _next_url(request: HttpRequest) -> str:
     url = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
@@ -55,6 +60,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 email=form.cleaned_data["email"],
                 name=form.cleaned_data["name"],
                 password=form.cleaned_data["password1"],
+                site_url=_site_url(request),
             )
         except services.EmailTaken:
             form.add_error("email", DUPLICATE_EMAIL)
@@ -110,7 +116,7 @@ def verify_resend(request: HttpRequest) -> HttpResponse:
     if request.user.is_verified:
         messages.info(request, "Your e-mail address is already verified.")
     else:
-        services.email_verification_send(user=request.user)
+        services.email_verification_send(user=request.user, site_url=_site_url(request))
         messages.success(request, f"We sent a new verification link to {request.user.email}.")
     return redirect("home")
 
@@ -140,7 +146,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 def password_reset(request: HttpRequest) -> HttpResponse:
     form = PasswordResetRequestForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
-        services.password_reset_request(email=form.cleaned_data["email"])
+        services.password_reset_request(email=form.cleaned_data["email"], site_url=_site_url(request))
         # The same answer whether or not the address has an account.
         return redirect("accounts:password_reset_sent")
     return render(request, "accounts/password_reset.html", {"form": form})

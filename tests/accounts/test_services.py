@@ -10,6 +10,8 @@ from studyin.rls import rls_context
 from tests import factories
 from tests.accounts.helpers import link_in, make_expired_token, make_token
 
+SITE = "http://studyin.example:8123"
+
 pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "plum-tarot-quietly-9"
@@ -29,7 +31,9 @@ def _verify(user, raw):
 
 def test_signup_stores_an_unverified_user_with_an_argon2_hash(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        user = services.user_signup(email="  New@Example.com ", name="Nia New", password=factories.PASSWORD)
+        user = services.user_signup(
+            email="  New@Example.com ", name="Nia New", password=factories.PASSWORD, site_url=SITE
+        )
 
     user = User.objects.get(pk=user.pk)
     assert user.email == "new@example.com"
@@ -41,11 +45,11 @@ def test_signup_stores_an_unverified_user_with_an_argon2_hash(django_capture_on_
 
 def test_signup_emails_a_link_whose_token_is_stored_only_as_its_hash(django_capture_on_commit_callbacks, mailoutbox):
     with django_capture_on_commit_callbacks(execute=True):
-        user = services.user_signup(email="new@example.com", name="Nia New", password=factories.PASSWORD)
+        user = services.user_signup(email="new@example.com", name="Nia New", password=factories.PASSWORD, site_url=SITE)
 
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == ["new@example.com"]
-    assert settings.SITE_URL + "/accounts/verify/" in mailoutbox[0].body
+    assert SITE + "/accounts/verify/" in mailoutbox[0].body
     user_id, raw = link_in(mailoutbox[0])
     assert user_id == str(user.pk)
     token = EmailVerificationToken.objects.get(user=user)
@@ -55,14 +59,14 @@ def test_signup_emails_a_link_whose_token_is_stored_only_as_its_hash(django_capt
 
 
 def test_signup_sends_no_mail_until_the_transaction_commits(mailoutbox):
-    services.user_signup(email="new@example.com", name="Nia New", password=factories.PASSWORD)
+    services.user_signup(email="new@example.com", name="Nia New", password=factories.PASSWORD, site_url=SITE)
 
     assert mailoutbox == []  # the test's transaction never commits
 
 
 def test_signup_refuses_an_address_taken_in_another_case(student):
     with pytest.raises(services.EmailTaken):
-        services.user_signup(email="SAM@Example.COM", name="Sam Again", password=factories.PASSWORD)
+        services.user_signup(email="SAM@Example.COM", name="Sam Again", password=factories.PASSWORD, site_url=SITE)
 
     assert User.objects.filter(email__iexact="sam@example.com").count() == 1
     assert not EmailVerificationToken.objects.exists()
@@ -155,7 +159,7 @@ def test_resending_verification_retires_earlier_links(unverified, django_capture
     old = make_token(EmailVerificationToken, unverified, "old-token")
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.email_verification_send(user=unverified)
+        services.email_verification_send(user=unverified, site_url=SITE)
 
     old.refresh_from_db()
     assert old.is_used
@@ -301,7 +305,7 @@ def test_profile_update_saves_the_three_fields(student):
 
 def test_reset_request_emails_an_active_account_a_link(student, django_capture_on_commit_callbacks, mailoutbox):
     with django_capture_on_commit_callbacks(execute=True):
-        services.password_reset_request(email="Sam@Example.com")
+        services.password_reset_request(email="Sam@Example.com", site_url=SITE)
 
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == [student.email]
@@ -319,7 +323,7 @@ def test_reset_request_sends_nothing_without_an_active_account(
     User.objects.filter(pk=student.pk).update(is_active=False)
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.password_reset_request(email=email) is None
+        assert services.password_reset_request(email=email, site_url=SITE) is None
 
     assert mailoutbox == []
     assert not PasswordResetToken.objects.exists()

@@ -52,6 +52,20 @@ def test_signup_creates_the_account_logs_in_and_emails_a_verification_link(
     assert len(mailoutbox) == 1 and mailoutbox[0].to == ["nia@example.com"]
 
 
+def test_links_in_e_mails_follow_the_address_the_server_runs_on(
+    client, django_capture_on_commit_callbacks, mailoutbox, settings
+):
+    settings.SITE_URL = ""
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("accounts:signup"), _signup_data(email="nia@example.com"), HTTP_HOST="127.0.0.1:8123")
+    assert "http://127.0.0.1:8123/accounts/verify/" in mailoutbox[0].body
+
+    settings.SITE_URL = "https://studyin.example.org"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("accounts:password_reset"), {"email": "nia@example.com"}, HTTP_HOST="127.0.0.1:8123")
+    assert "https://studyin.example.org/accounts/reset/" in mailoutbox[1].body
+
+
 def test_signup_page_has_labelled_fields_with_autocomplete(client, db):
     html = client.get(reverse("accounts:signup")).content.decode()
 
