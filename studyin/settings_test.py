@@ -15,6 +15,11 @@ def _with_db(url: str, db: int) -> str:
 
 
 CACHES["default"]["LOCATION"] = _with_db(REDIS_URL, 1)
+# The test client and live server speak plain HTTP, whatever DEBUG was when settings loaded
+# (tests of the production headers set these themselves).
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
 # Tasks queued by tests go to Redis database 1 too, never into the development worker's queue.

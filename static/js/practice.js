@@ -3,12 +3,6 @@
 (function () {
   "use strict";
 
-  // --- Confirmations (End block) ------------------------------------------------------------
-  document.addEventListener("submit", function (event) {
-    const message = event.target.dataset && event.target.dataset.confirm;
-    if (message && !window.confirm(message)) event.preventDefault();
-  });
-
   // --- The block clock ------------------------------------------------------------------------
   // The server computes the seconds left on every page; this only counts them down. At zero it
   // ends the block (the server would end it on the next request anyway).

@@ -33,11 +33,18 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
+    """A fresh browser tab on the live server. Whatever the Content-Security-Policy blocks on the
+    way (an inline script or style that slipped in) fails the test."""
     context = browser.new_context(base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(10_000)
+    blocked = []
+    page.on(
+        "console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None
+    )
     yield page
     context.close()
+    assert blocked == [], blocked
 
 
 def log_in(page, user):
