@@ -3,6 +3,7 @@ student only ever sees their own materials and chunks; the explicit user filters
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -43,7 +44,10 @@ class Passage:
 
 
 def passages_search(*, user: User, query: str, limit: int = 8) -> list[Passage]:
-    """Semantic search over the student's chunks (cosine distance on the HNSW index)."""
+    """Semantic search over the student's chunks (cosine distance on the HNSW index): the
+    `limit` nearest passages whose cosine similarity reaches SEARCH_MIN_SIMILARITY. Every query
+    has nearest passages, even "xyzzy"; below the threshold they are not about it, and the
+    student is told that nothing matches rather than shown them."""
     if not query.strip():
         return []
     vector = get_embedder().embed([query])[0]
@@ -58,7 +62,9 @@ def passages_search(*, user: User, query: str, limit: int = 8) -> list[Passage]:
         .annotate(distance=CosineDistance("embedding", vector))
         .order_by("distance")[:limit]
     )
-    return [Passage(chunk=c, similarity=1 - c.distance) for c in chunks]
+    return [
+        Passage(chunk=c, similarity=1 - c.distance) for c in chunks if 1 - c.distance >= settings.SEARCH_MIN_SIMILARITY
+    ]
 
 
 def stages_for(*, material: Material) -> list:

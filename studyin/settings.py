@@ -337,6 +337,12 @@ EMBEDDING_MODEL = env.str("EMBEDDING_MODEL", default="text-embedding-3-small")
 EMBEDDING_DIMENSIONS = env.int("EMBEDDING_DIMENSIONS", default=384)
 EMBEDDING_BATCH_SIZE = env.int("EMBEDDING_BATCH_SIZE", default=64)
 EMBEDDING_THREADS = env.int("EMBEDDING_THREADS", default=0)  # 0: one per core
+# Semantic search shows a passage only from this cosine similarity on. Measured with the local
+# MiniLM on cardiology notes: nonsense and unrelated queries ("xyzzy nonsense", "football
+# results", "recipe for chocolate cake") reach at most 0.07, off-topic medicine ("sickle cell
+# anemia" against cardiology) 0.14; relevant one- and two-word queries ("syncope", "beta
+# blocker", "P waves") 0.17-0.22 and questions 0.4-0.7. Other embedders need their own value.
+SEARCH_MIN_SIMILARITY = env.float("SEARCH_MIN_SIMILARITY", default=0.15)
 # "offline": questions built from the material itself. "openai": an OpenAI-compatible chat endpoint.
 QUESTION_GENERATOR = env.str("QUESTION_GENERATOR", default="offline")
 LLM_API_BASE = env.str("LLM_API_BASE", default="")

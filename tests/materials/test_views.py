@@ -174,6 +174,14 @@ def test_searching_passages_from_the_library(student_client, student):
     assert "Passages about" in page and f"{material.get_absolute_url()}?chunk=" in page
 
 
+@pytest.mark.parametrize("query", ["xyzzy nonsense", "recipe for chocolate cake", "asdf qwerty"])
+def test_a_search_that_matches_nothing_says_so_plainly(student_client, student, query):
+    _processed(student)
+    page = student_client.get(reverse("materials:library"), {"q": query}).content.decode()
+    assert f"Nothing in your materials matches “{query}”" in page
+    assert "?chunk=" not in page and "similar</span>" not in page
+
+
 def _processed(student) -> Material:
     material = services.material_upload(
         user=student,
