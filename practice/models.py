@@ -74,7 +74,11 @@ class PracticeSessionQuestion(UUIDModel):
     confidence_rating = models.IntegerField(null=True, blank=True)
     is_marked = models.BooleanField(default=False, db_default=False)
     struck_options = models.JSONField(default=list, blank=True)  # option indexes struck out
-    shown_at = models.DateTimeField(null=True, blank=True)  # first shown: the answer's time runs from here
+    # The answer's time is the time the question was on screen: `viewed_seconds` from earlier
+    # showings, plus the running one since `shown_at` (NULL while another question is shown,
+    # or the block is paused). Previewing other questions does not count towards this one.
+    shown_at = models.DateTimeField(null=True, blank=True)
+    viewed_seconds = models.IntegerField(default=0, db_default=0)
     is_correct = models.BooleanField(null=True, blank=True)
     time_taken_seconds = models.IntegerField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
@@ -90,5 +94,6 @@ class PracticeSessionQuestion(UUIDModel):
                 condition=Q(confidence_rating__gte=1, confidence_rating__lte=5),
                 name="practice_session_questions_confidence_check",
             ),
+            models.CheckConstraint(condition=Q(viewed_seconds__gte=0), name="valid_viewed_seconds"),
         ]
         indexes = [models.Index(fields=["question"], name="idx_session_questions_question_id")]

@@ -11,7 +11,8 @@ from typing import NamedTuple
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Extract, Greatest, Least
 from django.utils import timezone
 
 from accounts.models import User
@@ -156,7 +157,8 @@ def proficiency_for(*, answered: int, correct: int) -> str:
 # on the student's id makes anyone else's block "no such question"; the one on `questions`
 # runs under row-level security, so a question the student may no longer see is not found.
 ANSWER_LOCK = """
-SELECT i.id, i.answered_at, i.shown_at, s.status, s.session_type, s.time_limit_seconds, s.elapsed_seconds,
+SELECT i.id, i.answered_at, i.shown_at, i.viewed_seconds, s.status, s.session_type, s.time_limit_seconds,
+       s.elapsed_seconds,
        s.resumed_at, q.id, q.correct_index, q.topic, jsonb_array_length(q.options)
 FROM practice_session_questions i
 JOIN practice_sessions s ON s.id = i.session_id
@@ -172,6 +174,7 @@ class _Locked(NamedTuple):
     item_id: uuid.UUID
     answered_at: datetime.datetime | None
     shown_at: datetime.datetime | None
+    viewed_seconds: int
     status: str
     session_type: str
     time_limit_seconds: int | None
@@ -240,8 +243,9 @@ def _answer_problem(locked: _Locked | None, selected_index: int, now: datetime.d
 
 
 def _answer_params(user, session_id, locked: _Locked, selected_index, confidence, time_taken_seconds, now) -> dict:
-    if time_taken_seconds is None:
-        time_taken_seconds = (now - locked.shown_at).total_seconds() if locked.shown_at else 0
+    if time_taken_seconds is None:  # the time on screen: earlier showings, and this one
+        showing = (now - locked.shown_at).total_seconds() if locked.shown_at else 0
+        time_taken_seconds = locked.viewed_seconds + max(0, showing)
     correct = selected_index == locked.correct_index
     return {
         "user": user.pk, "question": locked.question_id, "item": locked.item_id, "session": session_id,
@@ -283,38 +287,57 @@ def item_update(
 
 
 def session_navigate(*, session: PracticeSession, position: int) -> PracticeSession:
-    """Go to a question of the block; its answer time starts the first time it is shown."""
+    """Show a question of the block. The one on screen until now banks its time on screen; the
+    one shown starts counting (an answered question counts nothing any more)."""
     position = max(1, min(position, session.total_questions))
     now = timezone.now()
     with transaction.atomic():
-        PracticeSession.objects.filter(pk=session.pk).update(current_position=position)
-        PracticeSessionQuestion.objects.filter(session=session, question_order=position, shown_at__isnull=True).update(
-            shown_at=now
-        )
+        if position != session.current_position:
+            _screen_time_bank(session, now)
+            PracticeSession.objects.filter(pk=session.pk).update(current_position=position)
+        PracticeSessionQuestion.objects.filter(
+            session=session, question_order=position, answered_at__isnull=True, shown_at__isnull=True
+        ).update(shown_at=now)
     session.current_position = position
     return session
 
 
-def session_pause(*, session: PracticeSession) -> bool:
-    seconds = _running_seconds(session, timezone.now())
-    changed = PracticeSession.objects.filter(pk=session.pk, status=SessionStatus.ACTIVE).update(
-        status=SessionStatus.PAUSED,
-        elapsed_seconds=F("elapsed_seconds") + seconds,
-        total_time_seconds=F("elapsed_seconds") + seconds,
-        resumed_at=None,
+def _screen_time_bank(session: PracticeSession, now: datetime.datetime) -> None:
+    """The question on screen leaves it (another is shown, or the block pauses): add the time
+    since it was shown to its `viewed_seconds`."""
+    PracticeSessionQuestion.objects.filter(session=session, answered_at__isnull=True, shown_at__isnull=False).update(
+        viewed_seconds=Least(
+            F("viewed_seconds") + Greatest(Extract(Value(now) - F("shown_at"), "epoch"), 0),
+            MAX_SECONDS_PER_ANSWER,
+        ),
+        shown_at=None,
     )
+
+
+def session_pause(*, session: PracticeSession) -> bool:
+    now = timezone.now()
+    seconds = _running_seconds(session, now)
+    with transaction.atomic():
+        changed = PracticeSession.objects.filter(pk=session.pk, status=SessionStatus.ACTIVE).update(
+            status=SessionStatus.PAUSED,
+            elapsed_seconds=F("elapsed_seconds") + seconds,
+            total_time_seconds=F("elapsed_seconds") + seconds,
+            resumed_at=None,
+        )
+        if changed:
+            _screen_time_bank(session, now)
     return bool(changed)
 
 
 def session_resume(*, session: PracticeSession) -> bool:
-    """Start the block clock again. Questions already shown restart their answer time too."""
+    """Start the block clock again, and the time on screen of the question it shows."""
     now = timezone.now()
     with transaction.atomic():
         changed = PracticeSession.objects.filter(pk=session.pk, status=SessionStatus.PAUSED).update(
             status=SessionStatus.ACTIVE, resumed_at=now
         )
         if changed:
-            session.items.filter(answered_at__isnull=True, shown_at__isnull=False).update(shown_at=now)
+            session.items.filter(question_order=session.current_position, answered_at__isnull=True).update(shown_at=now)
     return bool(changed)
 
 

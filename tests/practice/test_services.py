@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -209,3 +210,63 @@ def test_peer_stats(student, bank):
     assert (stats.answered, stats.percent_correct, stats.distribution) == (10, 60, [60, 20, 0, 20, 0])
     assert stats.band == "very easy"  # the only question with enough answers is the easiest
     assert peer_stats(question=verified[1]).percent_correct is None
+
+
+# --- Time on screen --------------------------------------------------------------------------
+
+T0 = datetime.datetime(2026, 12, 31, 23, 59, tzinfo=datetime.UTC)  # a year end, on purpose
+
+
+def _at(seconds: float):
+    return time_machine.travel(T0 + datetime.timedelta(seconds=seconds), tick=False)
+
+
+def _navigate(session, position):
+    session.refresh_from_db()
+    services.session_navigate(session=session, position=position)
+
+
+def test_an_answers_time_is_the_time_its_question_was_on_screen(student, bank):
+    with _at(0):
+        session = _block(student, size=3)
+        _navigate(session, 1)
+    with _at(5):
+        _navigate(session, 2)  # previewing the others...
+    with _at(35):
+        _navigate(session, 3)
+    with _at(65):
+        _navigate(session, 1)  # ...and back
+    with _at(66):
+        services.answer_submit(user=student, session_id=session.pk, position=1, selected_index=0)
+    assert session.items.get(question_order=1).time_taken_seconds == 6  # 5 s, then 1 s: not 66
+    with _at(70):
+        _navigate(session, 2)
+    with _at(80):
+        services.answer_submit(user=student, session_id=session.pk, position=2, selected_index=0)
+    assert session.items.get(question_order=2).time_taken_seconds == 40  # 30 s, then 10 s
+
+
+def test_reloading_the_question_on_screen_keeps_its_time_running(student, bank):
+    with _at(0):
+        session = _block(student, size=2)
+        _navigate(session, 1)
+    with _at(20):
+        _navigate(session, 1)  # a reload
+    with _at(25):
+        services.answer_submit(user=student, session_id=session.pk, position=1, selected_index=0)
+    assert session.items.get(question_order=1).time_taken_seconds == 25
+
+
+def test_a_pause_stops_the_time_on_screen_too(student, bank):
+    with _at(0):
+        session = _block(student, size=2)
+        _navigate(session, 1)
+    with _at(10):
+        session.refresh_from_db()
+        services.session_pause(session=session)
+    with _at(3600 * 5):
+        session.refresh_from_db()
+        services.session_resume(session=session)
+    with _at(3600 * 5 + 3):
+        services.answer_submit(user=student, session_id=session.pk, position=1, selected_index=0)
+    assert session.items.get(question_order=1).time_taken_seconds == 13
