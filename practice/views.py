@@ -22,7 +22,7 @@ from accounts.models import User
 from practice import selectors, services
 from practice.forms import CONFIDENCE, AnswerForm, BuilderForm, ItemForm
 from practice.models import PracticeSession, PracticeSessionQuestion, SessionStatus, SessionType
-from questions.selectors import PeerStats, peer_stats
+from questions.selectors import PeerStats, own_answer_counts, peer_stats
 
 FEEDBACK_MODES = (SessionType.TUTOR, SessionType.REVIEW)  # explained right after each answer
 ENDED = (SessionStatus.COMPLETED, SessionStatus.ABANDONED)
@@ -89,12 +89,19 @@ def _reveals(session: PracticeSession, item: PracticeSessionQuestion) -> bool:
     return session.status in ENDED or (item.answered_at is not None and session.session_type in FEEDBACK_MODES)
 
 
-def _question_view(*, user: User, session: PracticeSession, item: PracticeSessionQuestion) -> QuestionView:
+def _question_view(
+    *, user: User, session: PracticeSession, item: PracticeSessionQuestion, own: dict | None = None
+) -> QuestionView:
+    """`own`: the student's answers per question (`own_answer_counts`), when the caller shows
+    many questions; else they are read for this one."""
     question, reveal = item.question, _reveals(session, item)
     rationales = {row.option_index: row.rationale or "" for row in question.option_rows.all()}
     detail = next(iter(question.explanations.all()), None)
     why_wrong = detail.incorrect_explanations if detail and isinstance(detail.incorrect_explanations, dict) else {}
-    peers = peer_stats(question=question) if reveal else None
+    peers = None
+    if reveal:
+        own = own if own is not None else own_answer_counts(user=user, question_ids=[question.pk])
+        peers = peer_stats(question=question, own=own.get(question.pk))
     struck = set(item.struck_options or [])
     options = [
         OptionRow(
@@ -106,7 +113,7 @@ def _question_view(*, user: User, session: PracticeSession, item: PracticeSessio
             correct=reveal and i == question.correct_index,
             rationale=rationales.get(i, "") if reveal else "",
             why_wrong=str(why_wrong.get(str(i), "")) if reveal and i != question.correct_index else "",
-            peer_percent=peers.distribution[i] if peers and peers.answered else None,
+            peer_percent=peers.distribution[i] if peers and peers.enough else None,
         )
         for i, text in enumerate(question.options)
     ]
@@ -427,10 +434,11 @@ def summary(request: HttpRequest, session_id) -> HttpResponse:
         return render(request, "practice/summary.html", {"session": session, "in_progress": True, "answered": answered})
     result = selectors.block_summary(session=session)
     prefetch_related_objects(result.items, "question__explanations")
+    own = own_answer_counts(user=request.user, question_ids=[item.question_id for item in result.items])
     context = {
         "session": session,
         "result": result,
-        "questions": [_question_view(user=request.user, session=session, item=item) for item in result.items],
+        "questions": [_question_view(user=request.user, session=session, item=item, own=own) for item in result.items],
         "missed": result.total - result.correct,
         "time_used": _clock(result.seconds),
         "per_question": _clock(result.seconds // result.answered) if result.answered else "",

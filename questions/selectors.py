@@ -4,8 +4,9 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import Count
 
-from questions.models import Question
+from questions.models import Question, UserQuestionAttempt
 from studyin.rls import ROLE_SYSTEM, rls_context
 
 MIN_ANSWERS_FOR_BAND = 5
@@ -13,12 +14,38 @@ PEER_BANDS_KEY = "cache:questions:peer_bands"  # studyin:cache:questions:peer_ba
 PEER_BANDS_TTL = 600
 
 
+# Fewer answers from other students than this, and percentages would claim more than they know.
+MIN_PEER_ANSWERS = 5
+
+
 @dataclass(frozen=True)
 class PeerStats:
-    answered: int
-    percent_correct: int | None  # None before anyone answered
-    distribution: list[int]  # percent of answers that chose each option
-    band: str | None  # None until MIN_ANSWERS_FOR_BAND answers
+    """How other students answered a question: never the student's own answers."""
+
+    answered: int  # answers by other students
+    percent_correct: int | None  # None below MIN_PEER_ANSWERS
+    distribution: list[int]  # percent of their answers that chose each option (zeros below the minimum)
+    band: str | None  # None below MIN_ANSWERS_FOR_BAND
+
+    @property
+    def enough(self) -> bool:
+        return self.percent_correct is not None
+
+
+def own_answer_counts(*, user, question_ids) -> dict:
+    """The student's own answers per option, {question id: [count of option 0, 1, …]}, in one
+    query: what peer statistics leave out."""
+    counts: dict = {}
+    rows = (
+        UserQuestionAttempt.objects.filter(user=user, question_id__in=question_ids)
+        .values_list("question_id", "selected_index")
+        .annotate(n=Count("id"))
+    )
+    for question_id, index, n in rows:
+        row = counts.setdefault(question_id, [])
+        row.extend([0] * (index + 1 - len(row)))
+        row[index] += n
+    return counts
 
 
 def peer_band_cutoffs() -> list[float] | None:
@@ -54,13 +81,18 @@ def peer_band(accuracy: float, cutoffs: list[float]) -> str:
     return "very difficult"
 
 
-def peer_stats(*, question: Question) -> PeerStats:
-    answered = question.times_answered
-    counts = list(question.answer_counts or []) + [0] * (len(question.options) - len(question.answer_counts or []))
-    counts = [c or 0 for c in counts[: len(question.options)]]
-    if not answered:
-        return PeerStats(0, None, [0] * len(question.options), None)
-    accuracy = question.times_correct / answered
+def peer_stats(*, question: Question, own: list[int] | None = None) -> PeerStats:
+    """Other students' answers to `question`: its counters less the student's own answers
+    (`own`, per option, from `own_answer_counts`)."""
+    size = len(question.options)
+    own = [*(own or []), *([0] * size)][:size]
+    stored = [c or 0 for c in [*(question.answer_counts or []), *([0] * size)][:size]]
+    counts = [max(0, c - mine) for c, mine in zip(stored, own, strict=True)]
+    answered = max(0, question.times_answered - sum(own))
+    correct = max(0, question.times_correct - own[question.correct_index])
+    if answered < MIN_PEER_ANSWERS:
+        return PeerStats(answered, None, [0] * size, None)
+    accuracy = correct / answered
     band = None
     if answered >= MIN_ANSWERS_FOR_BAND and (cutoffs := peer_band_cutoffs()):
         band = peer_band(accuracy, cutoffs)

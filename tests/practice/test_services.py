@@ -12,7 +12,7 @@ from practice.models import PracticeSession, PracticeSessionQuestion, SessionSta
 from practice.selectors import BlockFilters, block_candidates
 from progress.models import MasteryLevel, UserProgress
 from questions.models import Question, UserQuestionAttempt
-from questions.selectors import peer_stats
+from questions.selectors import own_answer_counts, peer_stats
 from studyin.cache import user_due_reviews_key, user_stats_key
 from studyin.rls import rls_set
 from tests import factories
@@ -210,6 +210,28 @@ def test_peer_stats(student, bank):
     assert (stats.answered, stats.percent_correct, stats.distribution) == (10, 60, [60, 20, 0, 20, 0])
     assert stats.band == "very easy"  # the only question with enough answers is the easiest
     assert peer_stats(question=verified[1]).percent_correct is None
+
+
+def test_peer_stats_leave_out_the_students_own_answers_and_need_five_peers(student, peer, bank):
+    verified, _, _ = bank
+    question = verified[0]
+    for who, choice in ((student, 0), (student, 1), *((peer, 0),) * 4):
+        session = services.block_start_from_questions(user=who, question_ids=[question.pk])
+        services.answer_submit(user=who, session_id=session.pk, position=1, selected_index=choice)
+    question.refresh_from_db()
+    assert question.times_answered == 6
+
+    own = own_answer_counts(user=student, question_ids=[question.pk])
+    assert own == {question.pk: [1, 1]}
+    four = peer_stats(question=question, own=own[question.pk])
+    assert (four.answered, four.enough, four.percent_correct) == (4, False, None)  # four peers: too few
+
+    session = services.block_start_from_questions(user=peer, question_ids=[question.pk])
+    services.answer_submit(user=peer, session_id=session.pk, position=1, selected_index=2)
+    question.refresh_from_db()
+    five = peer_stats(question=question, own=own[question.pk])
+    assert (five.answered, five.percent_correct, five.distribution) == (5, 80, [80, 0, 20, 0, 0])
+    assert own_answer_counts(user=peer, question_ids=[question.pk]) == {question.pk: [4, 0, 1]}
 
 
 # --- Time on screen --------------------------------------------------------------------------
