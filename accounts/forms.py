@@ -36,7 +36,11 @@ class SignupForm(SetPasswordMixin, forms.Form):
         cleaned = super().clean()
         self.validate_passwords()
         # An unsaved user lets the similarity validator compare the password with the address.
-        self.validate_password_for_user(User(email=cleaned.get("email", ""), name=cleaned.get("name", "")))
+        # A weak password is the password's error, shown under "Password"; only a mismatch
+        # belongs under "Password confirmation".
+        self.validate_password_for_user(
+            User(email=cleaned.get("email", ""), name=cleaned.get("name", "")), password_field_name="password1"
+        )
         return cleaned
 
 

@@ -3,6 +3,7 @@ import re
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 from django_redis import get_redis_connection
 
 from accounts.models import EmailVerificationToken, PasswordResetToken, User
@@ -66,6 +67,16 @@ def test_links_in_e_mails_follow_the_address_the_server_runs_on(
     assert "https://studyin.example.org/accounts/reset/" in mailoutbox[1].body
 
 
+def test_a_new_student_is_welcomed_not_welcomed_back(student_client, student):
+    page = student_client.get(reverse("home")).content.decode()
+    assert "Welcome to StudyIn, Sam Student" in page and "Welcome back" not in page
+    assert "Start in three steps" in page
+
+    User.objects.filter(pk=student.pk).update(last_study_date=timezone.now())
+    page = student_client.get(reverse("home")).content.decode()
+    assert "Welcome back, Sam Student" in page and "Start in three steps" not in page
+
+
 def test_signup_page_has_labelled_fields_with_autocomplete(client, db):
     html = client.get(reverse("accounts:signup")).content.decode()
 
@@ -89,8 +100,8 @@ def test_signup_with_a_taken_address_in_another_case_is_a_form_error(client, stu
     ("overrides", "field"),
     [
         ({"password2": "something-else-entirely"}, "password2"),
-        ({"password1": "12345678", "password2": "12345678"}, "password2"),  # common and numeric
-        ({"password1": "nia@example.com", "password2": "nia@example.com"}, "password2"),  # like the address
+        ({"password1": "12345678", "password2": "12345678"}, "password1"),  # common and numeric: under Password
+        ({"password1": "nia@example.com", "password2": "nia@example.com"}, "password1"),  # like the address
         ({"email": "nia@localhost"}, "email"),  # Django accepts it, the users.valid_email CHECK does not
         ({"name": ""}, "name"),
     ],
@@ -100,7 +111,7 @@ def test_signup_rejects_bad_input_as_form_errors(client, db, overrides, field):
     response = client.post(reverse("accounts:signup"), _signup_data(**overrides))
 
     assert response.status_code == 200
-    assert field in response.context["form"].errors
+    assert list(response.context["form"].errors) == [field]
     assert not User.objects.exists()
 
 
@@ -318,7 +329,9 @@ def test_home_pitches_to_anonymous_visitors(client, db):
 
 
 def test_home_shows_the_students_progress(student_client, student):
-    User.objects.filter(pk=student.pk).update(level=3, xp=1234, current_streak=7, daily_goal_minutes=45)
+    User.objects.filter(pk=student.pk).update(
+        level=3, xp=1234, current_streak=7, daily_goal_minutes=45, last_study_date=timezone.now()
+    )
 
     html = student_client.get(reverse("home")).content.decode()
 
