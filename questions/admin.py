@@ -3,13 +3,14 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.db.models import BooleanField, Count, F, Q, QuerySet
+from django.db.models import BooleanField, Count, F, Q, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.template.defaultfilters import truncatechars
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 
+from materials.models import MaterialChunk
 from questions import services
 from questions.models import (
     Difficulty,
@@ -21,6 +22,7 @@ from questions.models import (
     QuestionModerationEvent,
     QuestionOption,
     UserQuestionAttempt,
+    option_letter,
 )
 from questions.selectors import peer_stats
 from studyin.admin import ReadOnlyAdminMixin
@@ -71,36 +73,82 @@ class QueueFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _textarea(rows: int) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows, "class": "studyin-text"})
+
+
 class QuestionOptionInline(admin.TabularInline):
-    """The option rows are where a moderator edits options; `Question.options` (JSON) is
-    rewritten from them on save. Adding or removing options would move `correct_index` out
-    from under the attempts already made, so only the wording and rationale change here."""
+    """The option rows are where a moderator edits options and why each is right or wrong;
+    `Question.options` (JSON) and the explanation's per-option texts are rewritten from them on
+    save. Adding or removing options would move `correct_index` out from under the attempts
+    already made, so only the wording and rationale change here."""
 
     model = QuestionOption
-    fields = ("option_index", "option_text", "rationale")
-    readonly_fields = ("option_index",)
+    fields = ("letter", "option_text", "rationale")
+    readonly_fields = ("letter",)
+    formfield_overrides = {TextField: {"widget": _textarea(2)}}
     extra = 0
     can_delete = False
+    verbose_name, verbose_name_plural = "option", "options (the rationale is what students read about each option)"
 
     def has_add_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="")
+    def letter(self, option: QuestionOption) -> str:
+        return option_letter(option.option_index)
+
 
 class QuestionExplanationInline(admin.StackedInline):
+    """The explanation students read after answering. Why each option is right or wrong is
+    edited in the option rows; the passages it cites are the generator's, shown as text."""
+
     model = QuestionExplanation
-    fields = ("correct_explanation", "incorrect_explanations", "pathophysiology", "clinical_relevance", "references")
+    fields = ("correct_explanation", "pathophysiology", "clinical_relevance", "cited_passages")
+    readonly_fields = ("cited_passages",)
+    formfield_overrides = {TextField: {"widget": _textarea(4)}}
     extra = 0
     max_num = 1
+    can_delete = False
+
+    @admin.display(description="cited passages")
+    def cited_passages(self, explanation: QuestionExplanation) -> str:
+        references = [r for r in explanation.references or [] if isinstance(r, dict)]
+        if not references:
+            return "None."
+        return format_html(
+            "<ol class='studyin-refs'>{}</ol>",
+            format_html_join(
+                "",
+                "<li><strong>{}</strong><blockquote>{}</blockquote></li>",
+                ((_where(r), r.get("quote") or "") for r in references),
+            ),
+        )
+
+
+def _where(reference: dict) -> str:
+    page, heading = reference.get("page"), reference.get("heading")
+    return " · ".join(part for part in (f"page {page}" if page else "", heading or "") if part) or "the material"
 
 
 class QuestionForm(forms.ModelForm):
-    def clean_correct_index(self) -> int:
-        # valid_correct_index also reads `options`, which is not on the form, so Django would
-        # skip the constraint and the database would turn a typo into a 500.
-        value = self.cleaned_data["correct_index"]
-        if not 0 <= value < len(self.instance.options or []):
-            raise forms.ValidationError("Must be the index of one of the options.")
-        return value
+    """The correct answer is chosen by its letter and text, as students see options."""
+
+    correct_index = forms.TypedChoiceField(label="Correct answer", coerce=int, choices=())
+
+    class Meta:
+        model = Question
+        fields = ("vignette", "correct_index", "is_verified", "is_flagged", "topic", "subtopic", "difficulty",
+                  "quality_score", "material")  # fmt: skip
+        widgets = {"vignette": _textarea(6)}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The choices are the question's own options, so the database's valid_correct_index
+        # (which reads `options`, not on the form) can never be what refuses a typo.
+        self.fields["correct_index"].choices = [
+            (i, f"{option_letter(i)}. {text}") for i, text in enumerate(self.instance.options or [])
+        ]
 
 
 class QuestionActionForm(ActionForm):
@@ -147,17 +195,15 @@ class QuestionAdmin(admin.ModelAdmin):
     list_filter = (QueueFilter, "is_verified", "is_flagged", "difficulty", "topic")
     # Only shows the search box: get_search_results() does the searching.
     search_fields = ("vignette", "topic", "subtopic")
-    search_help_text = "Words of the vignette (matched as stems: “infarcts” finds “infarction”), or part of a topic."
-    raw_id_fields = ("material",)
-    readonly_fields = (
-        "id",
-        "options",
-        "times_answered",
-        "times_correct",
-        "answer_counts",
-        "created_at",
-        *MODERATION_PANELS,
+    search_help_text = (
+        "Words of the vignette (matched as stems: “infarcts” finds “infarction”), or part of a topic, an option or "
+        "the explanation."
     )
+    raw_id_fields = ("material",)
+    # `options` and `explanation` are kept from the option rows and the explanation below;
+    # `metadata` is the generator's bookkeeping.
+    exclude = ("options", "explanation", "metadata", "answer_counts")
+    readonly_fields = ("id", "source_passage", "times_answered", "times_correct", "created_at", *MODERATION_PANELS)
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     inlines = (QuestionOptionInline, QuestionExplanationInline)
@@ -182,7 +228,8 @@ class QuestionAdmin(admin.ModelAdmin):
         return super().changelist_view(request, {"queues": queues, **(extra_context or {})})
 
     def get_search_results(self, request, queryset, search_term):
-        """Full-text search of the vignette (stemmed, websearch syntax), or part of a topic.
+        """Full-text search of the vignette (stemmed, websearch syntax), or part of a topic, an
+        option or the explanation (a drug offered as an option: "amiodarone").
 
         The full-text match is a subquery of ids in the expression of idx_questions_vignette_search,
         so that PostgreSQL can answer it from the GIN index and check only the cheap ILIKE row by
@@ -193,7 +240,15 @@ class QuestionAdmin(admin.ModelAdmin):
         if not term:
             return queryset, False
         matching = Question.objects.filter(RawSQL(VIGNETTE_MATCHES, [term], output_field=BooleanField()))
-        condition = Q(pk__in=matching.values("pk")) | Q(topic__icontains=term) | Q(subtopic__icontains=term)
+        in_options = QuestionOption.objects.filter(option_text__icontains=term).values("question_id")
+        in_explanation = QuestionExplanation.objects.filter(correct_explanation__icontains=term).values("question_id")
+        condition = (
+            Q(pk__in=matching.values("pk"))
+            | Q(topic__icontains=term)
+            | Q(subtopic__icontains=term)
+            | Q(pk__in=in_options)
+            | Q(pk__in=in_explanation)
+        )
         return queryset.filter(condition), False
 
     @admin.display(description="vignette")
@@ -208,9 +263,30 @@ class QuestionAdmin(admin.ModelAdmin):
 
     # --- Change page: peer statistics, open flags, history ---------------------------------------
 
+    class Media:
+        css = {"all": ("css/admin.css",)}
+
     def get_fieldsets(self, request, obj=None):
-        fields = [name for name in self.get_fields(request, obj) if name not in MODERATION_PANELS]
-        return [(None, {"fields": fields}), ("Peers, flags and history", {"fields": MODERATION_PANELS})]
+        return [
+            (None, {"fields": ("vignette", "correct_index", "source_passage")}),
+            (
+                "Moderation",
+                {"fields": ("is_verified", "is_flagged", "topic", "subtopic", "difficulty", "quality_score")},
+            ),
+            ("Peers, flags and history", {"fields": ("times_answered", "times_correct", *MODERATION_PANELS)}),
+            ("Record", {"fields": ("id", "material", "created_at"), "classes": ("collapse",)}),
+        ]
+
+    @admin.display(description="source passage")
+    def source_passage(self, question: Question) -> str:
+        """What the question was written from, to check the key against."""
+        chunk_id = (question.metadata or {}).get("source_chunk_id")
+        chunk = MaterialChunk.objects.filter(pk=chunk_id).select_related("material").first() if chunk_id else None
+        if chunk is None:
+            return "Not recorded (written by hand, or its material was deleted)."
+        where = f"{chunk.material.title}, page {chunk.page_number}" if chunk.page_number else chunk.material.title
+        return format_html("<p><strong>{}</strong></p><blockquote class='studyin-quote'>{}</blockquote>", where,
+                           chunk.content)  # fmt: skip
 
     @admin.display(description="peer statistics")
     def peer_statistics(self, question: Question) -> str:
@@ -224,7 +300,7 @@ class QuestionAdmin(admin.ModelAdmin):
             stats.band or "not yet",
         )
         rows = (
-            (chr(ord("A") + i), text, f"{percent}%", "correct" if i == question.correct_index else "")
+            (option_letter(i), text, f"{percent}%", "correct" if i == question.correct_index else "")
             for i, (text, percent) in enumerate(zip(question.options, stats.distribution, strict=False))
         )
         return summary + _table(("option", "text", "chosen by", ""), rows)
@@ -287,11 +363,25 @@ class QuestionAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         question = form.instance
-        # The admin request is one transaction, so the JSON and the rows change together.
-        texts = list(question.option_rows.order_by("option_index").values_list("option_text", flat=True))
+        # The admin request is one transaction, so the copies change together with the rows:
+        # the options' text (questions.options), why each wrong option is wrong (the
+        # explanation's incorrect_explanations) and the explanation (questions.explanation).
+        rows = list(question.option_rows.order_by("option_index"))
+        texts = [row.option_text for row in rows]
         if texts and texts != question.options:
             Question.objects.filter(pk=question.pk).update(options=texts)
             question.options = texts
+        explanation = question.explanations.first()
+        if explanation is not None:
+            why_wrong = {
+                str(r.option_index): r.rationale
+                for r in rows
+                if r.option_index != question.correct_index and r.rationale
+            }
+            if why_wrong != explanation.incorrect_explanations:
+                QuestionExplanation.objects.filter(pk=explanation.pk).update(incorrect_explanations=why_wrong)
+            if explanation.correct_explanation != question.explanation:
+                Question.objects.filter(pk=question.pk).update(explanation=explanation.correct_explanation)
         if change:
             services.question_edited(staff=request.user, question=question, changed_fields=self._edits(form, formsets))
 

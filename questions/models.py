@@ -84,6 +84,11 @@ class Question(UUIDModel):
         return self.vignette[:80]
 
 
+def option_letter(index: int) -> str:
+    """A, B, C… as the student sees options (indexes are zero-based)."""
+    return chr(ord("A") + index)
+
+
 class QuestionOption(UUIDModel):
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="option_rows", db_index=False)
     option_index = models.IntegerField()
@@ -99,6 +104,9 @@ class QuestionOption(UUIDModel):
             models.UniqueConstraint(fields=["question", "option_index"], name="unique_question_option"),
             models.CheckConstraint(condition=Q(option_index__gte=0), name="positive_option_index"),
         ]
+
+    def __str__(self) -> str:
+        return f"{option_letter(self.option_index)}. {self.option_text}"
 
 
 class QuestionExplanation(UUIDModel):
@@ -116,6 +124,9 @@ class QuestionExplanation(UUIDModel):
             # idx_explanations_question_id is left out: unique_question_explanation covers it.
             models.UniqueConstraint(fields=["question"], name="unique_question_explanation"),
         ]
+
+    def __str__(self) -> str:
+        return "Explanation"
 
 
 class AttemptType(models.TextChoices):

@@ -242,6 +242,53 @@ def test_the_change_page_shows_peer_stats_open_flags_and_history(staff_client, s
     assert "Change Topic" in html and staff_member.email in html and "Renal" in html
 
 
+def test_the_change_page_reads_as_a_moderator_works(staff_client, student):
+    material = factories.MaterialFactory(user=student, title="Cardiology notes")
+    chunk = factories.MaterialChunkFactory(
+        material=material, page_number=3, content="Aspirin lowers mortality in acute coronary syndrome."
+    )
+    question = _question(correct_index=0, metadata={"source_chunk_id": str(chunk.pk)})
+    explanation = question.explanations.get()
+    explanation.incorrect_explanations = {"1": "Nitroglycerin relieves pain only."}
+    explanation.references = [{"chunk_id": str(chunk.pk), "page": 3, "quote": "Aspirin lowers mortality."}]
+    explanation.save()
+
+    html = staff_client.get(_change_url(question)).content.decode()
+
+    assert 'for="id_correct_index">Correct answer:</label>' in html
+    assert '<option value="0" selected>A. Aspirin</option>' in html and ">E. Furosemide</option>" in html
+    assert "QuestionOption object" not in html and "Correct index" not in html
+    assert "Cardiology notes, page 3" in html and "Aspirin lowers mortality in acute coronary syndrome." in html
+    assert "page 3" in html and "<blockquote>Aspirin lowers mortality.</blockquote>" in html
+    assert '{"1":' not in html and "chunk_id" not in html  # no raw JSON
+
+
+def test_a_rationale_edited_on_an_option_is_what_the_explanation_says_about_it(staff_client):
+    question = _question(correct_index=0)
+    data = _form_data(staff_client.get(_change_url(question)))
+    data["option_rows-2-rationale"] = "Morphine eases pain but may raise mortality."
+    data["option_rows-0-rationale"] = "Aspirin inhibits COX-1 irreversibly."
+    data["explanations-0-correct_explanation"] = "Aspirin lowers mortality; give it on first contact."
+    assert staff_client.post(_change_url(question), data).status_code == 302
+
+    question.refresh_from_db()
+    explanation = question.explanations.get()
+    assert explanation.incorrect_explanations == {"2": "Morphine eases pain but may raise mortality."}
+    assert question.explanation == "Aspirin lowers mortality; give it on first contact."
+
+
+def test_the_correct_answer_is_chosen_among_the_options_only(staff_client):
+    question = _question(correct_index=0)
+    data = _form_data(staff_client.get(_change_url(question)))
+    data["correct_index"] = "7"
+    response = staff_client.post(_change_url(question), data)
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    data["correct_index"] = "2"
+    assert staff_client.post(_change_url(question), data).status_code == 302
+    question.refresh_from_db()
+    assert question.correct_index == 2
+
+
 # --- Search --------------------------------------------------------------------------------------
 
 
@@ -252,6 +299,13 @@ def test_search_finds_a_question_by_a_stemmed_word_of_its_vignette(staff_client)
     assert _listed(response) == {wanted.pk}
     assert _listed(staff_client.get(CHANGELIST, {"q": "pulmo"})) == {wanted.pk}
     assert _listed(staff_client.get(CHANGELIST, {"q": "wheezing -girl"})) == set()
+
+
+def test_search_finds_a_question_by_an_option_or_its_explanation(staff_client):
+    wanted = _question(options=["Amiodarone", "Adenosine", "Digoxin", "Verapamil", "Metoprolol"])
+    _question()
+    assert _listed(staff_client.get(CHANGELIST, {"q": "amiodarone"})) == {wanted.pk}
+    assert _listed(staff_client.get(CHANGELIST, {"q": "COX-1"})) == {q.pk for q in Question.objects.all()}
 
 
 def test_the_search_expression_is_the_one_of_the_full_text_index():
