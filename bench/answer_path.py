@@ -208,7 +208,7 @@ def run(*, answers: int, warmup: int, profile: int = 0, round_size: int = 50) ->
     from django.test import override_settings
 
     from accounts.models import User
-    from studyin.management.commands.seed_demo import DEMO_EMAIL
+    from demo.management.commands.seed_demo import DEMO_EMAIL
     from studyin.rls import ROLE_SYSTEM, rls_context
 
     if settings.DEBUG:

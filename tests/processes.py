@@ -16,23 +16,19 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
+
+from studyin import scratchdb
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
-def database_url(settings_dict: dict | None = None) -> str:
+def database_url() -> str:
     """A DATABASE_URL for the database this test process uses (the test database)."""
-    db = settings_dict or connection.settings_dict
-    auth = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
-    host = db.get("HOST") or ""
-    if host.startswith("/"):  # a Unix socket directory
-        return f"postgresql://{auth}@/{db['NAME']}?host={quote(host)}"
-    return f"postgresql://{auth}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
+    return scratchdb.database_url(connection.settings_dict["NAME"])
 
 
 def process_env(**extra: str) -> dict[str, str]:

@@ -3,22 +3,32 @@ from collections import Counter
 from io import StringIO
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import User
 from analytics.models import StudySession
+from demo.facts import FACTS
+from demo.management.commands.seed_demo import HISTORY_DAYS, _demo_ids, demo_id
 from materials.models import Material, MaterialProcessingJob
+from materials.selectors import passages_search
 from practice.models import PracticeSession, PracticeSessionQuestion
 from practice.selectors import SECONDS_PER_QUESTION
 from practice.services import proficiency_for
 from progress.models import MasteryLevel, UserProgress
-from questions.models import Question, QuestionExplanation, QuestionOption, UserQuestionAttempt
-from studyin.management.commands.seed_demo import _demo_ids, demo_id
+from questions.models import Question, QuestionExplanation, QuestionFlag, QuestionOption, UserQuestionAttempt
+from studyin.rls import rls_context, rls_set
 from tests import factories
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path  # the demo student's notes are real uploaded files
+
 
 MODELS = (
     User,
@@ -109,8 +119,9 @@ def test_it_creates_the_named_accounts_and_the_students(seeded):
 
 
 def test_options_json_and_option_rows_agree(seeded):
-    assert Question.objects.count() == 40
-    for question in Question.objects.prefetch_related("option_rows", "explanations"):
+    bank = Question.objects.filter(material__isnull=True)
+    assert bank.count() == 40 and not bank.filter(is_verified=False).exists()
+    for question in bank.prefetch_related("option_rows", "explanations"):
         rows = list(question.option_rows.all())
         assert [row.option_index for row in rows] == list(range(5))
         assert [row.option_text for row in rows] == question.options
@@ -176,11 +187,50 @@ def test_block_items_record_their_answer_like_the_answer_path(seeded):
             assert session.time_limit_seconds is None
 
 
-def test_study_sessions_mirror_this_months_practice_sessions(seeded):
-    month_start = timezone.now().astimezone(datetime.UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    this_month = PracticeSession.objects.filter(completed_at__gte=month_start).count()
-    assert StudySession.objects.count() == this_month
-    assert not StudySession.objects.filter(created_at__lt=month_start).exists()
+def test_study_sessions_mirror_every_practice_session(seeded):
+    sessions = dict(PracticeSession.objects.values_list("id", "total_questions"))
+    mirrored = {s.activity_data["practice_session_id"]: s for s in StudySession.objects.all()}
+    assert set(mirrored) == {str(pk) for pk in sessions}
+    assert all(mirrored[str(pk)].questions_answered == n for pk, n in sessions.items())
+    oldest = PracticeSession.objects.earliest("started_at").started_at
+    assert timezone.now() - oldest > datetime.timedelta(days=45)  # months before this one have partitions
+
+
+def test_the_demo_students_notes_went_through_the_real_pipeline(seeded):
+    demo = User.objects.get(email="demo@studyin.app")
+    materials = Material.objects.filter(user=demo)
+    assert materials.count() == 10
+    assert not Material.objects.exclude(user=demo).exists()  # the other students practise the bank
+    for material in materials:
+        assert material.processing_status == "completed" and material.chunk_count > 0
+        assert material.pages.exists() and default_storage.exists(material.file_path)
+        assert material.chunks.filter(embedding__isnull=False).count() == material.chunk_count
+        assert material.material_tags.filter(is_auto_generated=True).exists()
+        assert material.question_count == Question.objects.filter(material=material).count()
+        assert timezone.now() - material.created_at > datetime.timedelta(days=HISTORY_DAYS)
+    assert {m.filename.rsplit(".", 1)[1] for m in materials} == {"docx", "md", "txt"}
+    rls_set(user_id=demo.pk)
+    hits = passages_search(user=demo, query="treatment of diabetic ketoacidosis")
+    assert hits and "ketoacidosis" in hits[0].chunk.content
+
+
+def test_every_block_holds_questions_its_student_may_see_and_no_fact_twice(seeded):
+    for session in PracticeSession.objects.select_related("user"):
+        questions = [item.question for item in session.items.select_related("question")]
+        assert len(questions) == session.total_questions
+        with rls_context(user_id=session.user_id):  # exactly what the student's pages see
+            visible = set(Question.objects.filter(pk__in=[q.pk for q in questions]).values_list("pk", flat=True))
+        assert visible == {q.pk for q in questions}, "a block question its student cannot open"
+        facts = [q.metadata["fact"] for q in questions if q.material_id is None]
+        assert len(facts) == len(set(facts)), "two variants of one fact in a block"
+
+
+def test_the_demo_student_has_history_and_students_flagged_the_bank(seeded):
+    demo = User.objects.get(email="demo@studyin.app")
+    last = UserQuestionAttempt.objects.filter(user=demo).latest("answered_at").answered_at
+    assert demo.last_study_date == last
+    flags = QuestionFlag.objects.filter(status="open")
+    assert flags.count() == 2 and all(f.question.is_flagged and f.comment for f in flags)
 
 
 def test_a_second_run_adds_nothing(seeded):
@@ -220,10 +270,17 @@ def test_first_run_does_nothing_once_the_demo_user_exists():
 def test_first_run_seeds_the_defaults_on_an_empty_database():
     _seed(first_run=True)
     assert User.objects.count() == 22
-    assert Question.objects.count() == 500
+    assert Question.objects.filter(material__isnull=True).count() == len(FACTS)
 
 
 def test_dry_run_leaves_nothing_behind():
     output = _seed(users=2, questions=10, dry_run=True)
     assert "dry run, rolled back: demo data: 4 users" in output
     assert all(n == 0 for n in _counts().values())
+    assert default_storage.listdir("")[1] == [] and not _files_under(default_storage.location)
+
+
+def _files_under(root) -> list:
+    import os
+
+    return [name for _, _, names in os.walk(root) for name in names]
