@@ -86,7 +86,7 @@ class QuestionOptionInline(admin.TabularInline):
     model = QuestionOption
     fields = ("letter", "option_text", "rationale")
     readonly_fields = ("letter",)
-    formfield_overrides = {TextField: {"widget": _textarea(2)}}
+    formfield_overrides = {TextField: {"widget": _textarea(3)}}
     extra = 0
     can_delete = False
     verbose_name, verbose_name_plural = "option", "options (the rationale is what students read about each option)"
@@ -113,22 +113,22 @@ class QuestionExplanationInline(admin.StackedInline):
 
     @admin.display(description="cited passages")
     def cited_passages(self, explanation: QuestionExplanation) -> str:
-        references = [r for r in explanation.references or [] if isinstance(r, dict)]
+        references = explanation.references if isinstance(explanation.references, list) else []
         if not references:
             return "None."
         return format_html(
             "<ol class='studyin-refs'>{}</ol>",
-            format_html_join(
-                "",
-                "<li><strong>{}</strong><blockquote>{}</blockquote></li>",
-                ((_where(r), r.get("quote") or "") for r in references),
-            ),
+            format_html_join("", "<li><strong>{}</strong><blockquote>{}</blockquote></li>", map(_cited, references)),
         )
 
 
-def _where(reference: dict) -> str:
+def _cited(reference) -> tuple[str, str]:
+    """(where, quote) of a reference: the generator's {page, heading, quote}, or a book's title."""
+    if not isinstance(reference, dict):
+        return str(reference), ""
     page, heading = reference.get("page"), reference.get("heading")
-    return " · ".join(part for part in (f"page {page}" if page else "", heading or "") if part) or "the material"
+    where = " · ".join(part for part in (f"page {page}" if page else "", heading or "") if part)
+    return where or "the material", reference.get("quote") or ""
 
 
 class QuestionForm(forms.ModelForm):
@@ -283,7 +283,7 @@ class QuestionAdmin(admin.ModelAdmin):
         chunk_id = (question.metadata or {}).get("source_chunk_id")
         chunk = MaterialChunk.objects.filter(pk=chunk_id).select_related("material").first() if chunk_id else None
         if chunk is None:
-            return "Not recorded (written by hand, or its material was deleted)."
+            return "None: written by staff, or its material was deleted."
         where = f"{chunk.material.title}, page {chunk.page_number}" if chunk.page_number else chunk.material.title
         return format_html("<p><strong>{}</strong></p><blockquote class='studyin-quote'>{}</blockquote>", where,
                            chunk.content)  # fmt: skip

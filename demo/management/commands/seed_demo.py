@@ -83,10 +83,10 @@ MARKED_SHARE = 0.04
 STRUCK_SHARE = 0.2
 ACTIVITY_BATCH = 50_000  # attempts generated before they are copied into the database
 DIFFICULTY_SHIFT = {Difficulty.EASY: 0.1, Difficulty.MEDIUM: 0.0, Difficulty.HARD: -0.1, Difficulty.NBME: -0.15}
-# What students reported on the bank: (question number, reason, comment).
+# What students reported on the bank: (the fact's subtopic, reason, comment).
 FLAGS = (
-    (2, FlagReason.UNCLEAR, "Hypertrophic cardiomyopathy could fit too if the murmur was not described as radiating."),
-    (11, FlagReason.OUTDATED, "Current guidelines start the insulin infusion within the first hour, is that right?"),
+    ("Valvular disease", FlagReason.UNCLEAR, "Hypertrophic cardiomyopathy could fit if the radiation were not given."),
+    ("Diabetes", FlagReason.OUTDATED, "Don't current guidelines start the insulin infusion together with the fluids?"),
 )
 
 
@@ -641,8 +641,9 @@ class Command(BaseCommand):
         """A few students' reports on the bank, through the service students use (a second run
         updates the same open flag rather than adding one)."""
         students = [u for u in users if u.active and not u.heavy] or [u for u in users if u.heavy]
-        for n, (number, reason, comment) in enumerate(FLAGS):
-            if number >= len(bank):
+        for n, (subtopic, reason, comment) in enumerate(FLAGS):
+            number = next((i for i, fact in enumerate(FACTS[: len(bank)]) if fact.subtopic == subtopic), None)
+            if number is None:
                 continue
             reporter = User.objects.get(pk=students[n % len(students)].id)
             with rls_context(user_id=reporter.pk):
