@@ -47,6 +47,7 @@ SEED_CONSTRAINTS = {
     },
     "practice_session_questions": {
         "unique_session_question", "positive_question_order", "practice_session_questions_confidence_check",
+        "valid_viewed_seconds",
     },
     "chat_conversations": {"chat_conversations_conversation_type_valid"},
     "chat_messages": {"chat_messages_role_valid"},
