@@ -3,7 +3,7 @@
 Each entry is a term with its category (disease, drug, drug_class, organism, anatomy, cell, mechanism,
 enzyme, receptor, hormone, neurotransmitter, vitamin, test, symptom, or "topic" for umbrella words
 such as "arrhythmia" that tag a text but are never an answer), one of the StudyIn topics, an organ
-system, synonyms, and optionally the sex ("female"/"male") and age range in years ([0, 0]: an
+system, synonyms, the drug classes a drug (or a class) belongs to, and optionally the sex ("female"/"male") and age range in years ([0, 0]: an
 infant) of the patients the condition belongs to. The list was written for StudyIn.
 
 Matching rules (`find_terms`):
@@ -50,6 +50,7 @@ class VocabularyEntry:
     synonyms: tuple[str, ...] = ()
     sex: str | None = None  # "female" / "male" when the condition belongs to one sex
     ages: tuple[int, int] | None = None  # typical patients' ages in years; (0, 0) an infant
+    classes: tuple[str, ...] = ()  # drugs and drug classes: the drug classes (terms) they belong to
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -111,6 +112,7 @@ def vocabulary() -> Vocabulary:
             synonyms=tuple(item.get("synonyms", ())),
             sex=item.get("sex"),
             ages=tuple(item["ages"]) if item.get("ages") else None,
+            classes=tuple(item.get("classes", ())),
         )
         for item in raw
     )
@@ -184,6 +186,25 @@ def entry_for(name: str) -> VocabularyEntry | None:
     key = normalise(name)
     table = vocabulary().by_key
     return table.get(key) or table.get(key.lower())
+
+
+def lineage(entry: VocabularyEntry) -> set[str]:
+    """The entry's term and every drug class it belongs to, classes of classes included
+    (celecoxib: COX-2 inhibitor, nonsteroidal anti-inflammatory drug)."""
+    seen, todo = {entry.term}, list(entry.classes)
+    while todo:
+        term = todo.pop()
+        if term not in seen:
+            seen.add(term)
+            parent = entry_for(term)
+            todo.extend(parent.classes if parent else ())
+    return seen
+
+
+def of_a_kind(a: VocabularyEntry, b: VocabularyEntry) -> bool:
+    """Two drugs of one class, or a drug and its class: a question that asks for one is answered
+    by the other too (hydrochlorothiazide and chlorthalidone; ibuprofen and NSAIDs)."""
+    return bool(a.classes or b.classes) and bool(lineage(a) & lineage(b))
 
 
 def same_category(entry: VocabularyEntry) -> list[VocabularyEntry]:

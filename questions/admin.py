@@ -3,7 +3,7 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.db.models import BooleanField, Count, F, Q, QuerySet, TextField
+from django.db.models import BooleanField, Count, Q, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.template.defaultfilters import truncatechars
 from django.urls import reverse
@@ -27,16 +27,12 @@ from questions.models import (
 from questions.selectors import peer_stats
 from studyin.admin import ReadOnlyAdminMixin
 
-# The moderation queues. Low quality: the generator scored it under 0.5, or at least 20 peers
-# answered and fewer than one in five got it right (n / 5.0 rather than 0.2 * n, which is 7.000000000000001
-# for n = 35 and would put a question with exactly 20% correct in the queue).
+# The moderation queues. Low quality: a quality score under 0.5, from the item checks at
+# generation or from how students answer (questions/quality.py); the reasons are on the page.
 QUEUES = {
     "flagged": ("Flagged", Q(is_flagged=True)),
     "unverified": ("Unverified", Q(is_verified=False)),
-    "low_quality": (
-        "Low quality",
-        Q(quality_score__lt=0.5) | Q(times_answered__gte=20, times_correct__lt=F("times_answered") / 5.0),
-    ),
+    "low_quality": ("Low quality", Q(quality_score__lt=0.5)),
 }
 
 # The expression of idx_questions_vignette_search (questions migration 0002), unqualified so that
@@ -139,7 +135,7 @@ class QuestionForm(forms.ModelForm):
     class Meta:
         model = Question
         fields = ("vignette", "correct_index", "is_verified", "is_flagged", "topic", "subtopic", "difficulty",
-                  "quality_score", "material")  # fmt: skip
+                  "material")  # fmt: skip
         widgets = {"vignette": _textarea(6)}
 
     def __init__(self, *args, **kwargs):
@@ -203,7 +199,9 @@ class QuestionAdmin(admin.ModelAdmin):
     # `options` and `explanation` are kept from the option rows and the explanation below;
     # `metadata` is the generator's bookkeeping.
     exclude = ("options", "explanation", "metadata", "answer_counts")
-    readonly_fields = ("id", "source_passage", "times_answered", "times_correct", "created_at", *MODERATION_PANELS)
+    readonly_fields = (
+        "id", "source_passage", "quality", "times_answered", "times_correct", "created_at", *MODERATION_PANELS,
+    )  # fmt: skip
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     inlines = (QuestionOptionInline, QuestionExplanationInline)
@@ -271,11 +269,29 @@ class QuestionAdmin(admin.ModelAdmin):
             (None, {"fields": ("vignette", "correct_index", "source_passage")}),
             (
                 "Moderation",
-                {"fields": ("is_verified", "is_flagged", "topic", "subtopic", "difficulty", "quality_score")},
+                {"fields": ("is_verified", "is_flagged", "topic", "subtopic", "difficulty", "quality")},
             ),
             ("Peers, flags and history", {"fields": ("times_answered", "times_correct", *MODERATION_PANELS)}),
             ("Record", {"fields": ("id", "material", "created_at"), "classes": ("collapse",)}),
         ]
+
+    @admin.display(description="quality")
+    def quality(self, question: Question) -> str:
+        """The score, what lowered it (item checks, students' answers) and the item statistics."""
+        stats = "no item statistics yet"
+        if question.discrimination is not None and question.times_answered:
+            stats = (
+                f"facility {question.times_correct / question.times_answered:.0%}, "
+                f"discrimination {question.discrimination:+.2f}"
+            )
+        reasons = question.quality_reasons or ["No problem found."]
+        return format_html(
+            "<p><strong>{}</strong> ({}; before the statistics {})</p><ul class='studyin-reasons'>{}</ul>",
+            f"{question.quality_score:.2f}",
+            stats,
+            "-" if question.generation_score is None else f"{question.generation_score:.2f}",
+            format_html_join("", "<li>{}</li>", ((r,) for r in reasons)),
+        )
 
     @admin.display(description="source passage")
     def source_passage(self, question: Question) -> str:

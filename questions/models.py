@@ -51,6 +51,16 @@ class Question(UUIDModel):
         models.IntegerField(), default=list, blank=True, db_default=Value([], ArrayField(models.IntegerField()))
     )
 
+    # Item quality (questions/quality.py). The generator's score from the item checks stays in
+    # generation_score; quality_score is it corrected by how students answer: facility
+    # (times_correct / times_answered) and discrimination (the share right among the strongest
+    # quarter of students less among the weakest), once enough students answered.
+    # quality_reasons: what lowered it, in words, for staff.
+    generation_score = models.FloatField(null=True, blank=True)
+    discrimination = models.FloatField(null=True, blank=True)
+    statistics_at = models.DateTimeField(null=True, blank=True)
+    quality_reasons = models.JSONField(default=list, blank=True)
+
     metadata = models.JSONField(default=dict, blank=True)
     created_at = created_at_field()
 
@@ -66,6 +76,10 @@ class Question(UUIDModel):
             models.CheckConstraint(condition=GreaterThanOrEqual(_option_count(), 2), name="valid_options"),
             models.CheckConstraint(
                 condition=Q(quality_score__gte=0, quality_score__lte=1), name="questions_quality_score_check"
+            ),
+            models.CheckConstraint(
+                condition=Q(discrimination__isnull=True) | Q(discrimination__gte=-1, discrimination__lte=1),
+                name="valid_discrimination",
             ),
             choices_check("questions", "difficulty", Difficulty),
         ]

@@ -44,6 +44,8 @@ def question_create_from_draft(*, draft: DraftQuestion, material: Material | Non
             subtopic=draft.subtopic[:255] or None,
             difficulty=draft.difficulty,
             quality_score=min(1.0, max(0.0, draft.quality_score)),
+            generation_score=min(1.0, max(0.0, draft.quality_score)),
+            quality_reasons=list(draft.quality_reasons),
             is_verified=False,
             metadata={"source_chunk_id": draft.source_chunk_id, "generated": True},
         )

@@ -272,6 +272,7 @@ CELERY_TASK_ROUTES = {
     "analytics.tasks.*": {"queue": "maintenance"},
     "accounts.tasks.*": {"queue": "maintenance"},
     "materials.tasks.jobs_reap": {"queue": "maintenance"},
+    "questions.tasks.*": {"queue": "maintenance"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
@@ -283,6 +284,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "materials.tasks.jobs_reap",
         "schedule": 60.0,
         "options": {"expires": 55},  # a run that waited a whole minute is replaced by the next one
+    },
+    "questions-item-statistics": {
+        "task": "questions.tasks.item_statistics_refresh",
+        "schedule": crontab(minute=40),
     },
     "tokens-purge-expired": {
         "task": "accounts.tasks.tokens_purge_expired",

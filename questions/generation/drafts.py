@@ -56,6 +56,8 @@ class DraftQuestion:
     quality_score: float
     references: list[dict]  # [{"page": 3, "heading": "", "quote": "exact source sentence", "chunk_id": "..."}]
     source_chunk_id: str
+    # What the item checks (checks.py) found weak in it, for staff; each lowered quality_score.
+    quality_reasons: list[str] = field(default_factory=list)
 
     @property
     def answer(self) -> str:
@@ -67,6 +69,8 @@ class GenerationResult:
     questions: list[DraftQuestion]
     dropped: int = 0
     reasons: dict[str, int] = field(default_factory=dict)  # why drafts were dropped: invalid, duplicate, ...
+    flagged: dict[str, int] = field(default_factory=dict)  # item checks that saved questions failed
+    written: int = 0  # drafts written, before anything was dropped
 
 
 class UsesEmbedder:

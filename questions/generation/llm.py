@@ -45,6 +45,7 @@ from django.conf import settings
 from questions.models import Difficulty
 from studyin.openai_http import endpoint_url, post_json
 
+from .checks import screen
 from .drafts import (
     OPTION_COUNT,
     DraftQuestion,
@@ -53,7 +54,6 @@ from .drafts import (
     SourceChunk,
     TransientGenerationError,
     UsesEmbedder,
-    keep_distinct,
     reference,
     validate_draft,
 )
@@ -129,15 +129,19 @@ class LLMGenerator(UsesEmbedder):
             if reply.invalid:
                 reasons["invalid"] = reasons.get("invalid", 0) + reply.invalid
             drafts.extend(reply.drafts)
-        drafts.sort(key=lambda d: -d.quality_score)  # stable: request order among equals
-        kept = keep_distinct(
+        written, flagged = len(drafts) + sum(reasons.values()), {}
+        kept = screen(
             drafts,
+            chunks=chunks,
             embedder=self.embedder,
             existing_vignettes=existing_vignettes,
             max_questions=max_questions,
             reasons=reasons,
+            flagged=flagged,
         )
-        return GenerationResult(questions=kept, dropped=sum(reasons.values()), reasons=reasons)
+        return GenerationResult(
+            questions=kept, dropped=sum(reasons.values()), reasons=reasons, flagged=flagged, written=written
+        )
 
     def _ask(self, group: list[SourceChunk], topic: str | None, wanted: int) -> _Reply:
         """One request for `group`, asked again once if the reply is not entirely valid."""

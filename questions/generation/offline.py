@@ -56,6 +56,7 @@ import numpy as np
 
 from materials.vocabulary import VocabularyEntry, find_terms, same_category
 
+from .checks import screen
 from .drafts import (
     OPTION_COUNT,
     DraftQuestion,
@@ -63,7 +64,6 @@ from .drafts import (
     SourceChunk,
     UsesEmbedder,
     cite,
-    keep_distinct,
     reference,
     validate_draft,
 )
@@ -127,14 +127,19 @@ class OfflineGenerator(UsesEmbedder):
                 continue
             drafts.append((-draft.quality_score, fact.sentence.order, draft))
         drafts.sort(key=lambda item: item[:2])
-        kept = keep_distinct(
+        written, flagged = len(drafts) + sum(reasons.values()), {}
+        kept = screen(
             [d for _, _, d in drafts],
+            chunks=chunks,
             embedder=self.embedder,
             existing_vignettes=existing_vignettes,
             max_questions=max_questions,
             reasons=reasons,
+            flagged=flagged,
         )
-        return GenerationResult(questions=kept, dropped=sum(reasons.values()), reasons=reasons)
+        return GenerationResult(
+            questions=kept, dropped=sum(reasons.values()), reasons=reasons, flagged=flagged, written=written
+        )
 
 
 def _count(reasons: dict[str, int], reason: str) -> None:

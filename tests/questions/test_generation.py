@@ -383,7 +383,7 @@ def _llm_question(**changes) -> dict:
             },
             {"text": "Loop diuretic", "correct": False, "rationale": "Treats congestion, not angina itself."},
             {"text": "Statin", "correct": False, "rationale": "Lowers risk but does not relieve symptoms."},
-            {"text": "Digoxin", "correct": False, "rationale": "Used for rate control and heart failure."},
+            {"text": "Cardiac glycoside", "correct": False, "rationale": "Used for rate control and heart failure."},
         ],
         "explanation": "The notes state beta blockers are first-line for stable angina.",
         "pathophysiology": "Beta blockade lowers myocardial oxygen demand.",
