@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accounts.models import EmailVerificationToken, PasswordResetToken, RefreshToken, SingleUseToken, User
 from accounts.selectors import TokenInvalid, email_verification_token_get, password_reset_token_get, token_hash
-from studyin.ratelimit import Limit, ratelimit_clear, ratelimit_hit
+from studyin.ratelimit import Limit, address_key, ratelimit_clear, ratelimit_count, ratelimit_wait
 from studyin.rls import ROLE_SYSTEM, rls_context
 
 PURGE_GRACE = datetime.timedelta(days=1)
@@ -138,40 +138,38 @@ def email_verify(*, user_id: uuid.UUID, token: str) -> User:
 
 
 def user_authenticate(*, email: str, password: str, client_ip: str) -> User:
-    """Check e-mail and password, under three limits (settings):
-    - LOGIN_RATE_LIMIT tries a minute for one account from one address: a typo-prone student
-      never locks anyone else out, and an attacker at one address gets 5 guesses a minute;
-    - LOGIN_IP_RATE_LIMIT tries a minute from one address, whatever the accounts (credential
-      stuffing); high enough for a campus behind one address;
-    - LOGIN_ACCOUNT_RATE_LIMIT tries an hour for one account from every address together, a
-      ceiling far above the first, against guessing spread over many addresses.
-
-    Every attempt counts, including refused ones. Over a limit the password is not checked at
-    all, so a right guess past the limit gains nothing; LoginRateLimited says when to try again.
+    """Check e-mail and password, under three limits on failed attempts (settings):
+    - LOGIN_RATE_LIMIT failures a minute for one account from one address: a student's typos
+      lock out nobody else, and an attacker at one address gets 5 guesses a minute;
+    - LOGIN_IP_RATE_LIMIT failures a minute from one address, whatever the accounts (credential
+      stuffing); a campus behind one address logs in freely, as successes do not count;
+    - LOGIN_ACCOUNT_ADDRESS_LIMIT addresses failing at one account within an hour: the ceiling
+      against guessing spread over many addresses, which one address alone can never reach.
+    IPv6 clients count by their /64. An attempt refused by a limit is not checked and counts
+    against nothing; LoginRateLimited says when to try again.
     """
     email = email_normalise(email)
     user_id = User.objects.filter(email=email).values_list("pk", flat=True).first()
     # Unknown addresses get counters too (keyed by a hash, to keep addresses out of Redis), so
     # the limits do not reveal which addresses have an account.
     account = str(user_id) if user_id else f"email-{token_hash(email)}"
-    wait = ratelimit_hit(
-        endpoint="login",
-        limits=[
-            Limit(f"{account}@ip-{client_ip}", settings.LOGIN_RATE_LIMIT, 60),
-            Limit(f"ip-{client_ip}", settings.LOGIN_IP_RATE_LIMIT, 60),
-            Limit(account, settings.LOGIN_ACCOUNT_RATE_LIMIT, 3600),
-        ],
-    )
+    address = address_key(client_ip)
+    limits = [
+        Limit(f"{account}@ip-{address}", settings.LOGIN_RATE_LIMIT, 60),
+        Limit(f"ip-{address}", settings.LOGIN_IP_RATE_LIMIT, 60),
+        Limit(account, settings.LOGIN_ACCOUNT_ADDRESS_LIMIT, 3600, member=address),
+    ]
+    wait = ratelimit_wait(endpoint="login", limits=limits)
     if wait is not None:
         raise LoginRateLimited(wait)
     user = authenticate(None, username=email, password=password)  # hashes even for unknown addresses
     if user is None:
+        ratelimit_count(endpoint="login", limits=limits)
         raise LoginFailed
-    # Success clears this account's counter at this address: whoever just logged in knows the
-    # password, so earlier typos should not lock them out later in the minute. The address and
-    # account counters stay: one address trying many leaked credentials (credential stuffing)
-    # must not reset its own limit with every hit.
-    ratelimit_clear(endpoint="login", subject=f"{account}@ip-{client_ip}")
+    # Success clears this account's failures at this address: whoever just logged in knows the
+    # password. The address's and the account's counts stay: one address trying many leaked
+    # credentials must not reset its own limit with every hit.
+    ratelimit_clear(endpoint="login", subject=limits[0].subject)
     return user
 
 

@@ -186,7 +186,7 @@ def _detect_kind(file: BinaryIO, head: bytes, ext: str) -> str:
             raise UnsupportedFile(f"This file is {what}, which StudyIn cannot read. {ACCEPTED} {advice}".strip())
 
     text = decode_text(head, final=len(head) < _SNIFF_BYTES)
-    if _HTML.search(text[:_MARKDOWN_SNIFF_CHARS]):
+    if _looks_like_html(text[:_MARKDOWN_SNIFF_CHARS]):
         raise UnsupportedFile(
             "This file is a web page (HTML). StudyIn reads study text, not web pages: open the page in a browser, "
             f"print it to PDF (Print, then Save as PDF) and upload that. {ACCEPTED}"
@@ -205,8 +205,16 @@ _EXTENSION_KINDS = {
     **{ext: {"markdown", "text"} for ext in _MARKDOWN_EXTENSIONS},
 }
 _KIND_NAMES = {"pdf": "a PDF", "docx": "a Word document", "markdown": "plain text", "text": "plain text"}
-# Tags only a web page has (Markdown notes may hold <br> or <sub>, never these).
-_HTML = re.compile(r"<!doctype\s+html|<(?:html|head|body|script|iframe|style)[\s>]", re.IGNORECASE)
+# A web page starts with its doctype or <html> (after blank space or a comment), or holds a
+# script element, or closes one of the elements only pages have. Notes may hold <br> or <sub>,
+# and prose such as "<head and neck>".
+_HTML_START = re.compile(r"^\s*(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html[\s>])", re.IGNORECASE | re.DOTALL)
+_SCRIPT = re.compile(r"<script(?:\s[^<>]*)?>.*?</script\s*>", re.IGNORECASE | re.DOTALL)
+_PAGE_END_TAG = re.compile(r"</(?:html|head|body|style|title|iframe)\s*>", re.IGNORECASE)
+
+
+def _looks_like_html(text: str) -> bool:
+    return bool(_HTML_START.match(text) or _SCRIPT.search(text) or _PAGE_END_TAG.search(text))
 
 
 def _detect_zip(file: BinaryIO) -> str:
@@ -243,10 +251,12 @@ _DOCX_TOO_BIG = (
 _DOCX_DAMAGED = f"This Word document is damaged and cannot be read. {ACCEPTED}"
 
 
-def check_docx_archive(file: BinaryIO) -> None:
-    """Refuse a Word file's archive whose parts are too many, too large or too compressed:
-    first by what the archive declares, before inflating anything, then by inflating each part
-    in pieces (nothing kept) and counting what really comes out. Leaves the file at position 0."""
+def check_docx_archive(file: BinaryIO, *, inflate: bool = False) -> None:
+    """Refuse a Word file's archive whose parts are too many, too large or too compressed, by
+    what the archive declares, before anything is inflated (at upload, in the request). With
+    `inflate` (the parse stage, in a worker) also inflate each part in pieces, keeping nothing:
+    a part whose content is not what its header says (zipfile stops at the declared size and
+    checks the CRC) is damaged. Leaves the file at position 0."""
     file.seek(0)
     try:
         with zipfile.ZipFile(file) as archive:
@@ -259,13 +269,10 @@ def check_docx_archive(file: BinaryIO) -> None:
             for part in parts:
                 if part.file_size > 2**20 and part.file_size > DOCX_MAX_RATIO * max(part.compress_size, 1):
                     raise UnsupportedFile(_DOCX_TOO_BIG.format(what=f"{part.filename} is compressed too tightly"))
-            inflated = 0
-            for part in parts:
+            for part in parts if inflate else ():
                 with archive.open(part) as stream:
-                    while piece := stream.read(2**20):
-                        inflated += len(piece)
-                        if inflated > DOCX_MAX_TOTAL_BYTES:
-                            raise UnsupportedFile(_DOCX_TOO_BIG.format(what=f"{inflated / 2**20:,.0f} MB"))
+                    while stream.read(2**20):
+                        pass
     except UnsupportedFile:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError, ValueError,
@@ -300,7 +307,7 @@ def decode_text(data: bytes, *, final: bool = True) -> str:
 
     `final=False` decodes the start of a longer file (a character cut at the end is no error).
     """
-    encoding, body = _text_encoding(data)
+    encoding, body = _text_encoding(data, final)
     # Windows-1252 leaves five bytes undefined: they become U+FFFD rather than fail.
     decoder = codecs.getincrementaldecoder(encoding)("replace" if encoding == "cp1252" else "strict")
     try:
@@ -315,7 +322,7 @@ def decode_text(data: bytes, *, final: bool = True) -> str:
     return text
 
 
-def _text_encoding(data: bytes) -> tuple[str, bytes]:
+def _text_encoding(data: bytes, final: bool) -> tuple[str, bytes]:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return encoding, data[len(bom) :]
@@ -328,7 +335,7 @@ def _text_encoding(data: bytes) -> tuple[str, bytes]:
         if even > 0.8 and odd < 0.2:
             return "utf-16-be", data
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(data, final=False)
+        codecs.getincrementaldecoder("utf-8")().decode(data, final=final)
     except UnicodeDecodeError:
         return "cp1252", data
     return "utf-8", data
@@ -503,9 +510,10 @@ def _paragraph_spacing(heights: list[float | None]) -> set[int]:
 
 def _parse_docx(file: BinaryIO) -> list[Page]:
     import docx
+    from celery.exceptions import SoftTimeLimitExceeded
     from docx.table import Table
 
-    check_docx_archive(file)  # again: limits may have changed since the upload was checked
+    check_docx_archive(file, inflate=True)  # the declared sizes again, and every part's CRC
     try:
         document = docx.Document(file)
         sections: list[tuple[str, list[str]]] = [("", [])]
@@ -521,8 +529,8 @@ def _parse_docx(file: BinaryIO) -> list[Page]:
                 sections.append((_one_line(text), []))
             elif text.strip():
                 sections[-1][1].append(text)
-    except MemoryError:
-        raise  # memory_limit() words it
+    except (MemoryError, SoftTimeLimitExceeded):
+        raise  # memory_limit() words the one, the pipeline the other
     except Exception as exc:  # noqa: BLE001
         # python-docx trusts the package: a damaged or hostile one (a missing part, a main part
         # that is not a document, broken XML) surfaces as whatever the walk trips over

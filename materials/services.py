@@ -41,7 +41,7 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import DateTimeField, ExpressionWrapper, F, Q
+from django.db.models import BooleanField, DateTimeField, Exists, ExpressionWrapper, F, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.text import get_valid_filename
@@ -141,10 +141,10 @@ def material_stage_retry(*, material: Material, job_type: str) -> bool:
     """Run a stage again, with the stages after it: one that failed, or one whose worker died
     (its claim lapsed). False otherwise, or while an earlier stage has failed (retry that one)."""
     with transaction.atomic():
-        jobs = _jobs_locked(material)
+        jobs = _jobs_locked(material.pk)
         job = jobs.get(job_type)
         earlier_failed = any(jobs[s].status == JobStatus.FAILED for s in STAGES[: STAGES.index(job_type)] if s in jobs)
-        if job is None or earlier_failed or not (job.status == JobStatus.FAILED or job.lease_lapsed()):
+        if job is None or earlier_failed or not (job.status == JobStatus.FAILED or job.lapsed):
             return False
         _stages_reset(material, STAGES[STAGES.index(job_type) :])
     return True
@@ -153,16 +153,27 @@ def material_stage_retry(*, material: Material, job_type: str) -> bool:
 def material_reprocess(*, material: Material) -> bool:
     """Run every stage again from the start. False while a worker is running a stage."""
     with transaction.atomic():
-        jobs = _jobs_locked(material)
-        if any(job.status == JobStatus.RUNNING and not job.lease_lapsed() for job in jobs.values()):
+        jobs = _jobs_locked(material.pk)
+        if any(job.status == JobStatus.RUNNING and not job.lapsed for job in jobs.values()):
             return False
         _stages_reset(material, STAGES)
     return True
 
 
-def _jobs_locked(material: Material) -> dict[str, MaterialProcessingJob]:
-    # Locked so that a retry and a worker's claim cannot interleave.
-    return {j.job_type: j for j in MaterialProcessingJob.objects.select_for_update().filter(material=material)}
+def _material_locked(material_id) -> None:
+    """Lock the material's row. Whatever changes several of a material's job rows (a retry, a
+    reprocess, a stage finishing or failing, the reaper) takes this lock first, so they queue
+    behind each other instead of locking job rows in different orders (a deadlock)."""
+    list(Material.objects.select_for_update().filter(pk=material_id).values_list("pk", flat=True))
+
+
+def _jobs_locked(material_id) -> dict[str, MaterialProcessingJob]:
+    """The material's job rows, locked, each with `lapsed` (its lease ran out by the
+    database's clock, the clock that wrote it)."""
+    _material_locked(material_id)
+    rows = MaterialProcessingJob.objects.select_for_update().filter(material_id=material_id)
+    lapsed = ExpressionWrapper(Q(status=JobStatus.RUNNING, lease_expires_at__lt=Now()), output_field=BooleanField())
+    return {j.job_type: j for j in rows.annotate(lapsed=lapsed)}
 
 
 def _stages_reset(material: Material, stages: Sequence[str]) -> None:
@@ -195,9 +206,13 @@ class LeaseLost(Exception):
     """This run's claim on the stage lapsed and another run took the stage over."""
 
 
-def job_run(*, job_id: uuid.UUID | str, user_id: uuid.UUID | str) -> MaterialProcessingJob | None:
+def job_run(
+    *, job_id: uuid.UUID | str, user_id: uuid.UUID | str, last_try: bool = False
+) -> MaterialProcessingJob | None:
     """Run one stage if it is pending (or its last worker died); return the next stage's job
-    when that should run now."""
+    when that should run now. A transient error puts the stage back to pending and is raised
+    for the caller to retry; on the `last_try` it fails the stage instead, under this run's
+    claim (so it can never fail a run that took the stage over meanwhile)."""
     job = _job_claim(job_id=job_id, user_id=user_id)
     if job is None:
         return None  # done, failed, or a live worker has it
@@ -208,6 +223,9 @@ def job_run(*, job_id: uuid.UUID | str, user_id: uuid.UUID | str) -> MaterialPro
         logger.warning("stage %s of material %s: claim lapsed, another run took over", job.job_type, job.material_id)
         return None
     except TRANSIENT_ERRORS as exc:
+        if last_try:
+            _job_finish(job, JobStatus.FAILED, f"Gave up after {job.attempts} attempts: {exc}")
+            return None
         _job_finish(job, JobStatus.PENDING, f"Retrying after a temporary error: {exc}")
         raise
     except PERMANENT_ERRORS as exc:
@@ -229,10 +247,20 @@ def job_run(*, job_id: uuid.UUID | str, user_id: uuid.UUID | str) -> MaterialPro
 
 def _job_claim(*, job_id, user_id) -> MaterialProcessingJob | None:
     """Claim the stage with a conditional update: pending, or running under a lapsed lease
-    (its worker died) with runs left. Two workers can never both hold it."""
+    (its worker died) with runs left, and only once every stage before it has completed (a late
+    retry of a stage that "Process again" put back must not run ahead of its input). Two
+    workers can never both hold it."""
     lapsed = Q(status=JobStatus.RUNNING, lease_expires_at__lt=Now(), attempts__lt=settings.JOB_MAX_ATTEMPTS)
     with rls_context(user_id=user_id):
-        claimed = MaterialProcessingJob.objects.filter(Q(status=JobStatus.PENDING) | lapsed, pk=job_id).update(
+        row = MaterialProcessingJob.objects.filter(pk=job_id).values("material_id", "job_type").first()
+        if row is None:
+            return None
+        _material_locked(row["material_id"])
+        earlier = MaterialProcessingJob.objects.filter(
+            material_id=row["material_id"], job_type__in=STAGES[: STAGES.index(row["job_type"])]
+        ).exclude(status=JobStatus.COMPLETED)
+        claimable = MaterialProcessingJob.objects.filter(Q(status=JobStatus.PENDING) | lapsed, pk=job_id)
+        claimed = claimable.exclude(Exists(earlier)).update(
             status=JobStatus.RUNNING,
             claim_id=uuid.uuid4(),
             claimed_by=f"{socket.gethostname()}:{os.getpid()}",  # for staff; the claim is claim_id
@@ -265,17 +293,17 @@ def _lease_renewed(job: MaterialProcessingJob):
     stop = threading.Event()
 
     def beat() -> None:
-        try:
-            while not stop.wait(settings.JOB_LEASE_SECONDS / 3):
+        while not stop.wait(settings.JOB_LEASE_SECONDS / 3):
+            try:
                 with rls_context(user_id=job.material.user_id):
                     mine = MaterialProcessingJob.objects.select_for_update(skip_locked=True).filter(
                         pk=job.pk, claim_id=job.claim_id, status=JobStatus.RUNNING
                     )
                     MaterialProcessingJob.objects.filter(pk__in=mine.values("pk")).update(lease_expires_at=_lease_end())
-        except Exception:
-            logger.exception("lease renewal of stage %s stopped", job.pk)
-        finally:
-            connection.close()  # this thread's own connection, back to the pool
+            except Exception:  # noqa: BLE001 - a missed beat (a database blip); the next one tries again
+                logger.warning("lease renewal of stage %s missed a beat", job.pk, exc_info=True)
+                connection.close()  # a fresh connection for the next beat
+        connection.close()  # this thread's own connection, back to the pool
 
     thread = threading.Thread(target=beat, name=f"lease-{job.pk}", daemon=True)
     thread.start()
@@ -292,20 +320,13 @@ def _stage_output(job: MaterialProcessingJob):
     this run still holds the claim: the row stays locked until the commit, so a run that lost its
     claim can never write over the run that took the stage over."""
     with rls_context(user_id=job.material.user_id):
+        _material_locked(job.material_id)
         held = MaterialProcessingJob.objects.select_for_update().filter(
             pk=job.pk, claim_id=job.claim_id, status=JobStatus.RUNNING
         )
         if not list(held.values_list("pk", flat=True)):
             raise LeaseLost
         yield
-
-
-def job_give_up(*, job_id: uuid.UUID | str, user_id: uuid.UUID | str, message: str) -> None:
-    """A stage whose transient errors did not clear up: fail it for good."""
-    with rls_context(user_id=user_id):
-        job = MaterialProcessingJob.objects.select_related("material").filter(pk=job_id).first()
-        if job:
-            _job_finish(job, JobStatus.FAILED, message, expect=(JobStatus.PENDING, JobStatus.RUNNING), claim=False)
 
 
 def material_process_now(*, material: Material) -> list[MaterialProcessingJob]:
@@ -316,11 +337,7 @@ def material_process_now(*, material: Material) -> list[MaterialProcessingJob]:
         }
     job = next((pending[stage] for stage in STAGES if stage in pending), None)
     while job:
-        try:
-            job = job_run(job_id=job.pk, user_id=material.user_id)
-        except TRANSIENT_ERRORS as exc:
-            job_give_up(job_id=job.pk, user_id=material.user_id, message=f"Temporary error, not retried here: {exc}")
-            break
+        job = job_run(job_id=job.pk, user_id=material.user_id, last_try=True)  # no retries here
     with rls_context(user_id=material.user_id):
         return sorted(MaterialProcessingJob.objects.filter(material=material), key=lambda j: STAGES.index(j.job_type))
 
@@ -333,9 +350,21 @@ def jobs_reap() -> dict[str, int]:
       message was lost, or never sent while Redis was down): queued again.
     A second delivery of the same stage is harmless: only one run can claim it."""
     counts = {"requeued": 0, "failed": 0, "resent": 0}
+    cutoff = Now() - datetime.timedelta(seconds=settings.JOB_REQUEUE_AFTER_SECONDS)
     with rls_context(role=ROLE_SYSTEM):
-        lapsed = MaterialProcessingJob.objects.filter(status=JobStatus.RUNNING, lease_expires_at__lt=Now())
-        for job in lapsed.select_related("material"):
+        lapsed = list(
+            MaterialProcessingJob.objects.filter(status=JobStatus.RUNNING, lease_expires_at__lt=Now()).select_related(
+                "material"
+            )
+        )
+        unclaimed = list(
+            MaterialProcessingJob.objects.filter(status=JobStatus.PENDING, queued_at__lt=cutoff).select_related(
+                "material"
+            )
+        )
+    # One short transaction per job: one that fails, or the time limit, undoes no other.
+    for job in lapsed:
+        with rls_context(role=ROLE_SYSTEM):
             if job.attempts >= settings.JOB_MAX_ATTEMPTS:
                 message = f"Stopped after {job.attempts} attempts: the worker running it stopped responding."
                 counts["failed"] += _job_finish(job, JobStatus.FAILED, message, lapsed=True)
@@ -344,11 +373,11 @@ def jobs_reap() -> dict[str, int]:
             ):
                 _job_queue(job)
                 counts["requeued"] += 1
-        cutoff = Now() - datetime.timedelta(seconds=settings.JOB_REQUEUE_AFTER_SECONDS)
-        unclaimed = MaterialProcessingJob.objects.filter(status=JobStatus.PENDING, queued_at__lt=cutoff)
-        for job in unclaimed.select_related("material"):
-            _job_queue(job)
-            counts["resent"] += 1
+    for job in unclaimed:
+        with rls_context(role=ROLE_SYSTEM):
+            if MaterialProcessingJob.objects.filter(pk=job.pk, status=JobStatus.PENDING, queued_at__lt=cutoff).exists():
+                _job_queue(job)
+                counts["resent"] += 1
     return counts
 
 
@@ -515,16 +544,14 @@ def _job_finish(
     message: str,
     *,
     expect=(JobStatus.RUNNING,),
-    claim: bool = True,
     lapsed: bool = False,
 ) -> bool:
     """End a run without output: back to pending (a retry follows) or failed. Only the run that
-    holds the claim may (`claim`); the reaper only once that claim's lease has lapsed (`lapsed`).
+    holds the claim may; the reaper only once that claim's lease has lapsed (`lapsed`).
     A failed stage ends the stages after it, which cannot run without its output."""
     with rls_context(user_id=job.material.user_id):
-        rows = MaterialProcessingJob.objects.filter(pk=job.pk, status__in=expect)
-        if claim:
-            rows = rows.filter(claim_id=job.claim_id)
+        _material_locked(job.material_id)
+        rows = MaterialProcessingJob.objects.filter(pk=job.pk, status__in=expect, claim_id=job.claim_id)
         if lapsed:
             rows = rows.filter(lease_expires_at__lt=Now())
         changed = rows.update(

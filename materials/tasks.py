@@ -16,13 +16,8 @@ def stage_run(self, job_id: str, user_id: str) -> None:
     """Run one pipeline stage, then queue the next. Safe to deliver twice: the stage is
     claimed with a conditional update, so a second delivery finds nothing to do."""
     try:
-        following = services.job_run(job_id=job_id, user_id=user_id)
+        following = services.job_run(job_id=job_id, user_id=user_id, last_try=self.request.retries >= self.max_retries)
     except services.TRANSIENT_ERRORS as exc:
-        if self.request.retries >= self.max_retries:
-            services.job_give_up(
-                job_id=job_id, user_id=user_id, message=f"Gave up after {self.max_retries + 1} attempts: {exc}"
-            )
-            return
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
     if following is not None:
         stage_run.delay(str(following.pk), user_id)

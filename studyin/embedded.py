@@ -23,6 +23,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("STUDYIN_VAR_DIR") or BASE_DIR / "var")
 PGDATA = VAR_DIR / "pgdata"
 REDIS_DIR = VAR_DIR / "redis"
+# `make stop` was asked for: the watcher leaves the servers down until a process starts them.
+STOPPED = VAR_DIR / ".stopped"
 
 # The application role: owns its database, may create test databases, and is *not* a superuser,
 # because superusers bypass row-level security.
@@ -84,6 +86,7 @@ def postgres_url() -> str:
     pgserver = _pgserver()
 
     with _lock("postgres"):
+        STOPPED.unlink(missing_ok=True)
         fresh = not (PGDATA / "PG_VERSION").exists()
         server = pgserver.get_server(PGDATA, cleanup_mode=None)
         info = server.get_postmaster_info()
@@ -103,6 +106,7 @@ def redis_url() -> str:
 
     sock = _redis_socket()
     with _lock("redis"):
+        STOPPED.unlink(missing_ok=True)
         if not _redis_alive(sock):
             REDIS_DIR.mkdir(parents=True, exist_ok=True)
             subprocess.run(
@@ -172,10 +176,14 @@ def stop(*, only: str = "") -> list[str]:
 def postgres_alive() -> bool:
     import psycopg
 
-    if not (PGDATA / "postmaster.pid").exists():
+    pid_file = PGDATA / "postmaster.pid"
+    try:
+        # Line 5 of postmaster.pid is the socket directory (pgserver moves it out of a long path).
+        socket_dir = pid_file.read_text().splitlines()[4].strip() or str(PGDATA)
+    except (OSError, IndexError):
         return False
     try:
-        with psycopg.connect(dbname="postgres", user="postgres", host=str(PGDATA), connect_timeout=2) as conn:
+        with psycopg.connect(dbname="postgres", user="postgres", host=socket_dir, connect_timeout=2) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error:
         return False
@@ -212,7 +220,7 @@ def watch(*, interval: float = 2.0, announce: str = "") -> None:
         checks["Redis"] = lambda: _redis_alive(_redis_socket())
     while True:
         for name, alive in checks.items():
-            if not alive():
+            if not STOPPED.exists() and not alive():
                 log.warning("embedded %s stopped answering: restarting it", name)
                 started = subprocess.run([sys.executable, "-m", "studyin.embedded", "start"], check=False)
                 if started.returncode == 0 and alive():
@@ -239,6 +247,9 @@ if __name__ == "__main__":
     parser.add_argument("--only", choices=["postgres", "redis"], default="", help="stop: only this server")
     args = parser.parse_args()
     if args.command == "stop":
+        if not args.only:
+            VAR_DIR.mkdir(exist_ok=True)
+            STOPPED.touch()
         print("stopped: " + ", ".join(stopped) if (stopped := stop(only=args.only)) else "nothing was running")
     elif args.command == "start":
         postgres_url(), redis_url()

@@ -68,8 +68,10 @@ class RowLevelSecurityMiddleware:
                 response = self.get_response(request)
                 if response.status_code >= 500:
                     transaction.set_rollback(True)
-        except OUTAGE_ERRORS as exc:  # PostgreSQL or Redis unreachable (studyin/outage.py)
-            return outage_response(exc)
+        except OUTAGE_ERRORS as exc:
+            if not is_outage(exc):
+                raise
+            return outage_response(exc)  # PostgreSQL or Redis unreachable (studyin/outage.py)
         return response
 
     def process_exception(self, request, exception):

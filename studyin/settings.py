@@ -4,6 +4,7 @@ With no DATABASE_URL / REDIS_URL, StudyIn starts its own PostgreSQL and Redis un
 (see studyin/embedded.py): that is development mode, and DEBUG defaults to on there.
 """
 
+from email.utils import getaddresses
 from pathlib import Path
 
 import environ
@@ -160,11 +161,12 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
-# Log-in limits (accounts.services.user_authenticate): tries a minute for one account from one
-# address, tries a minute from one address, tries an hour for one account from all addresses.
+# Log-in limits on failed attempts (accounts.services.user_authenticate): a minute for one
+# account from one address, a minute from one address, and the addresses failing at one account
+# within an hour.
 LOGIN_RATE_LIMIT = env.int("LOGIN_RATE_LIMIT", default=5)
 LOGIN_IP_RATE_LIMIT = env.int("LOGIN_IP_RATE_LIMIT", default=30)
-LOGIN_ACCOUNT_RATE_LIMIT = env.int("LOGIN_ACCOUNT_RATE_LIMIT", default=100)
+LOGIN_ACCOUNT_ADDRESS_LIMIT = env.int("LOGIN_ACCOUNT_ADDRESS_LIMIT", default=20)
 EMAIL_VERIFICATION_TTL_HOURS = env.int("EMAIL_VERIFICATION_TTL_HOURS", default=48)
 PASSWORD_RESET_TTL_MINUTES = env.int("PASSWORD_RESET_TTL_MINUTES", default=60)
 
@@ -209,6 +211,7 @@ STORAGES = {
 # itself may turn the redirect off with SECURE_SSL_REDIRECT=false.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers check health over plain HTTP
 if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
@@ -307,12 +310,25 @@ PARTITION_DROP_AFTER_MONTHS = env.int("PARTITION_DROP_AFTER_MONTHS", default=24)
 # limit, which exists for Oracle; PostgreSQL allows 63.
 SILENCED_SYSTEM_CHECKS = ["models.E032", "models.E034"]
 
+# Who hears of errors: "Name <address>, ...". With DEBUG off, a 500 (Django's own logging) and
+# an unexpected failure of a pipeline stage are e-mailed to them; the pages that promise "staff
+# have been notified" rely on it.
+ADMINS = [(name, address) for name, address in getaddresses(env.list("ADMINS", default=[])) if address]
+SERVER_EMAIL = env.str("SERVER_EMAIL", default="StudyIn <errors@studyin.local>")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "class": "django.utils.log.AdminEmailHandler",
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"pgserver": {"level": "WARNING"}},
+    "loggers": {"pgserver": {"level": "WARNING"}, "materials": {"handlers": ["mail_admins"]}},
 }
 
 # --- Materials pipeline ---------------------------------------------------------------------

@@ -366,6 +366,24 @@ def test_text_is_read_in_the_encodings_students_files_come_in(data):
     assert _parse(data, "text") == [Page(number=1, text=NOTES)]
 
 
+@pytest.mark.parametrize("ending", ["é", "è", "à", "ç"])
+def test_windows_1252_text_ending_in_an_accent_is_read(ending):
+    data = f"Notes on the caf{ending}".encode("cp1252")
+    assert _detect(data, "notes.txt") == "text"
+    assert _parse(data, "text")[0].text == f"Notes on the caf{ending}"
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "# Anatomy\n\nNerves of the <head and neck> region: the vagus <body of text> continues.",
+        "Na<sup>+</sup> reabsorption<br>\n\nSee <script-free> notes.",
+    ],
+)
+def test_notes_with_a_tag_like_phrase_are_not_web_pages(note):
+    assert _detect(note.encode(), "notes.md") == "markdown" or _detect(note.encode(), "notes.md") == "text"
+
+
 def test_latin1_text_is_read_as_windows_1252():
     assert _parse("Hyponatrémie à corriger".encode("latin-1"), "text") == [
         Page(number=1, text="Hyponatrémie à corriger")

@@ -3,6 +3,7 @@ Celery task code, database and embedder."""
 
 import datetime
 import io
+import time
 import uuid
 
 import pytest
@@ -17,7 +18,7 @@ from materials.models import JobStatus, Material, MaterialChunk, MaterialPage, M
 from materials.selectors import passages_search
 from questions.models import Question, QuestionOption
 from studyin.celery import app as celery_app
-from studyin.rls import rls_set
+from studyin.rls import rls_context, rls_set
 from tests import factories
 from tests.materials import documents
 
@@ -410,3 +411,73 @@ def test_a_permanent_error_in_a_task_ends_failed_with_its_message(student, monke
     assert material.processing_error == "Embed: The embeddings endpoint refused the API key (HTTP 401)."
     analyze = material.jobs.get(job_type="analyze")
     assert (analyze.status, analyze.skipped) == (JobStatus.FAILED, True)
+
+
+def test_a_late_retry_of_a_later_stage_waits_for_the_stages_before_it(student, queued):
+    material = _upload(student, documents.pdf_bytes(CARDIOLOGY), "cardiology.pdf")
+    services.material_process_now(material=material)
+    assert services.material_reprocess(material=material)  # every stage pending again, parse first
+    generate = material.jobs.get(job_type="generate_questions")
+
+    assert services.job_run(job_id=generate.pk, user_id=student.pk) is None  # e.g. an old retry's message
+    generate.refresh_from_db()
+    assert (generate.status, generate.attempts) == (JobStatus.PENDING, 0)  # left for the chain to run in turn
+
+
+def test_the_last_try_fails_only_its_own_run(student, monkeypatch):
+    material = _upload(student, documents.pdf_bytes(CARDIOLOGY), "cardiology.pdf")
+    usurper = uuid.uuid4()
+
+    def taken_over_then_flaky(job):
+        MaterialProcessingJob.objects.filter(pk=job.pk).update(claim_id=usurper)  # another run took it over
+        raise TransientEmbeddingError("connection reset by peer")
+
+    monkeypatch.setitem(services.STAGE_RUNNERS, "parse", taken_over_then_flaky)
+    parse = material.jobs.get(job_type="parse")
+
+    assert services.job_run(job_id=parse.pk, user_id=student.pk, last_try=True) is None
+
+    parse.refresh_from_db()
+    assert (parse.status, parse.claim_id) == (JobStatus.RUNNING, usurper)  # the other run carries on
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_lease_heartbeat_survives_a_database_blip(student, settings, monkeypatch):
+    settings.JOB_LEASE_SECONDS = 0.6  # a beat every 0.2 s
+    with rls_context(user_id=student.pk):
+        material = _upload(student, documents.pdf_bytes(CARDIOLOGY), "cardiology.pdf")
+        parse = material.jobs.get(job_type="parse")
+    job = services._job_claim(job_id=parse.pk, user_id=student.pk)
+    real_end, calls = services._lease_end, []
+
+    def blip_once():
+        calls.append(1)
+        if len(calls) == 1:
+            from django.db import OperationalError
+
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_end()
+
+    monkeypatch.setattr(services, "_lease_end", blip_once)
+    with services._lease_renewed(job):
+        time.sleep(1.0)
+    assert len(calls) >= 3  # it went on beating after the first one failed
+    with rls_context(user_id=student.pk):
+        renewed = MaterialProcessingJob.objects.get(pk=job.pk).lease_expires_at
+    assert renewed > job.lease_expires_at
+
+
+def test_an_unexpected_failure_is_e_mailed_to_the_admins(student, monkeypatch, settings, mailoutbox):
+    settings.ADMINS = [("Operations", "ops@studyin.example")]
+    material = _upload(student, documents.pdf_bytes(CARDIOLOGY), "cardiology.pdf")
+
+    def a_bug(job):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setitem(services.STAGE_RUNNERS, "parse", a_bug)
+    jobs = services.material_process_now(material=material)
+
+    assert jobs[0].error_message == "Unexpected error (ZeroDivisionError); staff have been notified."
+    (mail,) = mailoutbox
+    assert mail.to == ["ops@studyin.example"] and "stage parse of material" in mail.subject
+    assert "ZeroDivisionError" in mail.body

@@ -19,6 +19,15 @@ def _database_gone(request):
     raise OperationalError("connection to server on socket failed: No such file or directory")
 
 
+def _deadlock(request):
+    from psycopg.errors import DeadlockDetected
+
+    try:
+        raise DeadlockDetected("deadlock detected")
+    except DeadlockDetected as exc:
+        raise OperationalError("deadlock detected") from exc
+
+
 def _redis_gone(request):
     raise RedisConnectionError("Error 2 connecting to unix socket. No such file or directory.")
 
@@ -28,6 +37,7 @@ class urls:  # noqa: N801 - a URLconf module stand-in
         path("boom/", _boom),
         path("database-gone/", _database_gone),
         path("redis-gone/", _redis_gone),
+        path("deadlock/", _deadlock),
         *studyin_urls,
     ]
     handler500 = "studyin.views.server_error"
@@ -60,6 +70,12 @@ def test_an_unreachable_server_is_the_briefly_unavailable_503(plain_client, url)
     assert response.status_code == 503 and response["Retry-After"] == "10"
     page = response.content.decode()
     assert "StudyIn is briefly unavailable" in page and "Nothing you did is lost" in page
+
+
+@override_settings(ROOT_URLCONF=urls)
+def test_a_deadlock_is_a_500_not_an_outage(plain_client):
+    response = plain_client.get("/deadlock/")
+    assert response.status_code == 500 and "Something went wrong on our side" in response.content.decode()
 
 
 @override_settings(ROOT_URLCONF=urls, DEBUG=True)

@@ -32,6 +32,21 @@ def test_pages_have_no_inline_script_or_style_for_the_policy_to_block(student_cl
         assert attribute not in page, attribute
 
 
+def test_check_deploy_warns_when_links_in_e_mails_would_follow_the_host_header(settings):
+    from studyin.checks import site_url_set
+
+    settings.DEBUG, settings.SITE_URL = False, ""
+    assert [w.id for w in site_url_set(None)] == ["studyin.W001"]
+    settings.SITE_URL = "https://studyin.example.org"
+    assert site_url_set(None) == []
+
+
+def test_healthz_answers_plain_http_for_load_balancers(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/accounts/login/").status_code == 301
+
+
 def test_with_debug_off_http_redirects_to_https_with_hsts(client, settings):
     settings.SECURE_SSL_REDIRECT = True
     settings.SECURE_HSTS_SECONDS = 31536000
@@ -51,6 +66,7 @@ def test_check_deploy_with_production_settings_warns_of_nothing():
         "DEBUG": "false",
         "SECRET_KEY": "p0-m8vVXq!3Lr#7e2WzK9s@Yc4Tn6Jb1Hd5Gf8Ua0Qo-Ri2Ex7Mk3Pw9Zl4Ch6Vy",
         "ALLOWED_HOSTS": "studyin.example.org",
+        "SITE_URL": "https://studyin.example.org",
     }
     done = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
