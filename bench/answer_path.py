@@ -139,7 +139,7 @@ class RawPath:
     def answer(self, session_id, position: int, options: int) -> float:
         from django.utils import timezone
 
-        from practice.services import ATTEMPT_TYPES, MAX_SECONDS_PER_ANSWER
+        from practice.services import ATTEMPT_TYPES, MAX_SECONDS_PER_ANSWER, _Locked
 
         user_sql, rls_sql, lock_sql, writes_sql = self.statements()
         user = self.user
@@ -151,15 +151,17 @@ class RawPath:
                 raise RuntimeError("no such user")
             cur.execute(rls_sql, [str(user.pk), ""])
             row = cur.execute(lock_sql, {"session": session_id, "position": position, "user": user.pk}).fetchone()
-            item, answered_at, shown_at, _, session_type, *_, question, correct_index, topic, _ = row
-            if answered_at is not None:
+            locked = _Locked(*row)
+            if locked.answered_at is not None:
                 raise RuntimeError(f"item {session_id}/{position} answered already")
-            seconds = max(0, min(int((now - shown_at).total_seconds() if shown_at else 0), MAX_SECONDS_PER_ANSWER))
-            correct = selected == correct_index
+            showing = (now - locked.shown_at).total_seconds() if locked.shown_at else 0
+            seconds = max(0, min(int(locked.viewed_seconds + showing), MAX_SECONDS_PER_ANSWER))
+            correct = selected == locked.correct_index
             cur.execute(writes_sql, {
-                "user": user.pk, "question": question, "item": item, "session": session_id, "selected": selected,
-                "slot": selected + 1, "is_correct": correct, "correct": int(correct), "confidence": confidence,
-                "seconds": seconds, "now": now, "topic": topic, "attempt_type": str(ATTEMPT_TYPES[session_type]),
+                "user": user.pk, "question": locked.question_id, "item": locked.item_id, "session": session_id,
+                "selected": selected, "slot": selected + 1, "is_correct": correct, "correct": int(correct),
+                "confidence": confidence, "seconds": seconds, "now": now, "topic": locked.topic,
+                "attempt_type": str(ATTEMPT_TYPES[locked.session_type]),
             })  # fmt: skip
         self.conn.commit()
         return time.perf_counter() - started

@@ -47,6 +47,9 @@ def run_django(database_url: str, script: str, timeout: int = 600) -> subprocess
         "REDIS_URL": settings.REDIS_URL,
         "SECRET_KEY": os.environ.get("SECRET_KEY") or "scratch-database",
         "DJANGO_SETTINGS_MODULE": "studyin.settings",
+        # Plain HTTP, as the test client speaks it (DEBUG is off with a DATABASE_URL).
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_COOKIES": "false",
     }
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()\n" + script],

@@ -18,7 +18,7 @@ mastery per topic) is recomputed from them in SQL. Random choices come from gene
 per user, per question and per block, so a second run draws the same rows (and is then turned
 away by the conflicts).
 
-`--users 200 --questions 5000 --attempts 1000000` (bench/answer_path.py) takes about 70 s on two
+`--users 200 --questions 5000 --attempts 1000000` (bench/answer_path.py) takes about 120 s on two
 cores: answers are generated as plain tuples and COPYed in once, in binary; attempts, block items
 and everything derived from them are then INSERT ... SELECT.
 """
