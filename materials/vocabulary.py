@@ -201,10 +201,24 @@ def lineage(entry: VocabularyEntry) -> set[str]:
     return seen
 
 
+DRUG_CATEGORIES = frozenset({"drug", "drug_class"})
+
+
 def of_a_kind(a: VocabularyEntry, b: VocabularyEntry) -> bool:
-    """Two drugs of one class, or a drug and its class: a question that asks for one is answered
-    by the other too (hydrochlorothiazide and chlorthalidone; ibuprofen and NSAIDs)."""
-    return bool(a.classes or b.classes) and bool(lineage(a) & lineage(b))
+    """Whether a question that asks for one is answered by the other too: two drugs of one class
+    or a drug and its class (hydrochlorothiazide and chlorthalidone; ibuprofen and NSAIDs), which
+    act alike; for anything else, one a kind of the other (acute pyelonephritis and urinary tract
+    infection), as two kinds of one thing (membranous nephropathy and minimal change disease)
+    are the very things a question tells apart."""
+    if a.category in DRUG_CATEGORIES and b.category in DRUG_CATEGORIES:
+        return bool(a.classes or b.classes) and bool(lineage(a) & lineage(b))
+    return a.term in lineage(b) or b.term in lineage(a)
+
+
+@functools.cache
+def kinds() -> frozenset[str]:
+    """The terms other entries belong to ("nephrotic syndrome", "loop diuretic"): a kind of things."""
+    return frozenset(term for entry in vocabulary().entries for term in entry.classes)
 
 
 def same_category(entry: VocabularyEntry) -> list[VocabularyEntry]:
