@@ -53,6 +53,7 @@ SUPPORT_SHARE = 0.75
 # The vignette gives the answer away when it holds this share of the answer's own words.
 LEAK_SHARE = 0.6
 UNEVEN_RATIO = 2.0
+SECTION_SHARE = 0.25  # the most of a material's questions one section may have
 # Drugs of neighbouring organ systems belong together as options (diuretics are cardiovascular
 # and renal drugs; psychiatric and neurological drugs; hormones of both kinds).
 FIELDS = {
@@ -77,6 +78,37 @@ GENERIC = frozenset(
 )
 _PATIENT = re.compile(r"\b(?:an?\s+)?\d+[-\s](?:year|month|week|day)[-\s]old\s+(?:man|woman|boy|girl|infant)\b", re.I)
 _PRONOUNS = re.compile(r"\b(?:he|she|his|her|him)\b", re.I)
+
+
+# Where a sentence moves on to another claim: a semicolon, "and they are", "; this is why",
+# ", which ...", "and is the only ...", ", and the bone marrow shows ...". A stem keeps one claim,
+# and what the material says of an option is the claim that names it.
+_CLAIM_VERBS = (
+    r"is|are|can|may|was|has|have|causes?|shows?|presents?|produces?|responds?|follows?|dilates?|constricts?|"
+    r"appears?|develops?|occurs?|raises?|lowers?|forms?"
+)
+CLAUSE_BREAK = re.compile(
+    r"\s*(?:;|:|\.\s|,?\s+(?:and|but)\s+(?:they|it|this|these|is|are|can|may|was|has|have|causes?|presents?|"
+    r"shows?)\b|,\s+(?:which|whereas|while|so|because|typically|especially|particularly|followed\s+by)\b|"
+    # a new subject (a few words, none of them "that") and its verb
+    rf",\s+and\s+(?:(?!that\b|which\b|who\b)[\w-]+\s+){{1,4}}(?:{_CLAIM_VERBS})\b)",
+    re.IGNORECASE,
+)
+
+
+# Where a sentence moves on to another subject (what it says of one term is not said of the next).
+SUBJECT_BREAK = re.compile(
+    r"\s*(?:;|\.\s|,\s+(?:whereas|while)\b|"
+    rf",\s+and\s+(?:(?!that\b|which\b|who\b|it\b|they\b)[\w-]+\s+){{1,4}}(?:{_CLAIM_VERBS})\b)",
+    re.IGNORECASE,
+)
+
+
+def clauses(text: str, breaks: re.Pattern[str] = CLAUSE_BREAK) -> list[str]:
+    """The claims of a sentence, in order: "A widely fixed split S2 is characteristic of an atrial
+    septal defect, and paradoxical splitting occurs ... as in aortic stenosis" is two."""
+    parts = [p.strip(" ,.") for p in breaks.split(text)]
+    return [p for p in parts if p] or [text.strip()]
 
 
 @dataclass(frozen=True)
@@ -158,12 +190,13 @@ def screen(
     max_questions: int,
     reasons: dict[str, int],
     flagged: dict[str, int] | None = None,
+    material: MaterialText | None = None,
 ) -> list[DraftQuestion]:
     """The drafts that pass the checks, best first, without near-duplicates, at most
     `max_questions`. Dropped drafts count in reasons[<check>]; flagged ones keep their reasons
     in `quality_reasons`, lose FLAG_PENALTY of their score per reason, and count in
     flagged[<check>] once kept."""
-    material = MaterialText.of(chunks)
+    material = material or MaterialText.of(chunks)
     passed: list[DraftQuestion] = []
     checks: dict[int, list[str]] = {}
     seen: set[str] = {_sameness(v) for v in existing_vignettes}
@@ -182,14 +215,56 @@ def screen(
         draft.quality_score = round(max(0.0, draft.quality_score - FLAG_PENALTY * len(findings)), 3)
         passed.append(draft)
     passed.sort(key=lambda d: -d.quality_score)  # stable: the generator's order among equals
+    sections = {c.id: c.heading or str(c.page_number) for c in chunks}
     kept = keep_distinct(
-        passed, embedder=embedder, existing_vignettes=existing_vignettes, max_questions=max_questions, reasons=reasons
-    )
+        _spread(passed, sections), embedder=embedder, existing_vignettes=existing_vignettes,
+        max_questions=max_questions, reasons=reasons,
+    )  # fmt: skip
+    kept = _capped(kept, sections, reasons)
     if flagged is not None:
         for draft in kept:
             for check in checks[id(draft)]:
                 flagged[check] = flagged.get(check, 0) + 1
     return kept
+
+
+def _spread(drafts: list[DraftQuestion], sections: dict[str, str]) -> list[DraftQuestion]:
+    """The drafts in turns across the material's sections (each section's best first), so that
+    when there are more than `max_questions` every section gets its share."""
+    queues: dict[str, list[DraftQuestion]] = {}
+    for draft in drafts:
+        queues.setdefault(sections.get(draft.source_chunk_id, ""), []).append(draft)
+    ordered = []
+    while any(queues.values()):
+        for queue in queues.values():
+            if queue:
+                ordered.append(queue.pop(0))
+    return ordered
+
+
+def _capped(kept: list[DraftQuestion], sections: dict[str, str], reasons: dict[str, int]) -> list[DraftQuestion]:
+    """No section more than SECTION_SHARE of the questions (but two from any section), where at
+    least 1 / SECTION_SHARE sections have some: one rich passage must not make the whole set.
+    The extras go (counted in reasons["section_share"]), the section's weakest first."""
+    counts: dict[str, int] = {}
+    for draft in kept:
+        counts[sections.get(draft.source_chunk_id, "")] = counts.get(sections.get(draft.source_chunk_id, ""), 0) + 1
+    if len(counts) * SECTION_SHARE < 1:
+        return kept
+    result = list(kept)
+    while True:
+        limit = max(2, math.floor(SECTION_SHARE * len(result)))  # two from a section, at least
+        counts = {}
+        for draft in result:
+            key = sections.get(draft.source_chunk_id, "")
+            counts[key] = counts.get(key, 0) + 1
+        over = [key for key, n in counts.items() if n > limit]
+        if not over:
+            return result
+        weakest = min((d for d in result if sections.get(d.source_chunk_id, "") == over[0]),
+                      key=lambda d: d.quality_score)  # fmt: skip
+        result.remove(weakest)
+        reasons["section_share"] = reasons.get("section_share", 0) + 1
 
 
 # --- The rules ---------------------------------------------------------------------------------
@@ -306,6 +381,13 @@ def second_answer(answer: str, option: str, quote: str, material: MaterialText) 
     key, entry = entry_for(answer), entry_for(option)
     if key is not None and entry is not None and of_a_kind(key, entry):
         return f"“{option}” is of one kind with the answer “{answer}”."
+    # The key's claim: the clauses of its sentence that name it (else the whole sentence).
+    own = [
+        c
+        for c in clauses(quote, SUBJECT_BREAK)
+        if (key in {m.entry for m in find_terms(c)} if key else _names(answer, c))
+    ]
+    quote = " ".join(own) or quote
     claim = content_stems(quote) - _written(answer, quote)
     terms = {m.entry for m in find_terms(quote)} - {key}
     if len(claim) < 2:
@@ -313,13 +395,19 @@ def second_answer(answer: str, option: str, quote: str, material: MaterialText) 
     for (sentence, chunk), named in zip(material.sentences, material.terms, strict=True):
         if not (entry in named if entry is not None else _names(option, sentence)):
             continue
-        shared = claim & (content_stems(sentence) - _written(option, sentence))
-        if (
-            len(shared) >= 2
-            and terms <= named | {entry}
-            and material.weight(shared) >= SUPPORT_SHARE * material.weight(claim)
-        ):
-            return f"The material says the same of “{option}”, {cite(chunk)}: “{sentence}”."
+        # What the sentence says of the option is the claim that names it ("..., and paradoxical
+        # splitting occurs ... as in aortic stenosis" says nothing of aortic stenosis's fixed split).
+        for clause in clauses(sentence, SUBJECT_BREAK):
+            said = {m.entry for m in find_terms(clause)}
+            if not (entry in said if entry is not None else _names(option, clause)):
+                continue
+            shared = claim & (content_stems(clause) - _written(option, clause))
+            if (
+                len(shared) >= 2
+                and terms <= said | {entry}
+                and material.weight(shared) >= SUPPORT_SHARE * material.weight(claim)
+            ):
+                return f"The material says the same of “{option}”, {cite(chunk)}: “{sentence}”."
     return ""
 
 

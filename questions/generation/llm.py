@@ -65,14 +65,22 @@ TEMPERATURE = 0.3
 SYSTEM_PROMPT = f"""You write USMLE/NBME-style multiple-choice questions for medical students.
 Use ONLY facts stated in the excerpts the user gives you. Never use outside knowledge: if the
 excerpts do not support a question, do not write it.
-Each question has:
-- a clinical vignette (patient age and sex, presentation, relevant findings) that ends with a
-  one-sentence lead-in question;
-- exactly {OPTION_COUNT} options of the same kind (all drugs, all diagnoses, ...), exactly one correct,
-  no two alike, none given away by the vignette;
-- for every option a rationale saying why it is right or wrong;
+Follow the NBME item-writing rules:
+- a clinical vignette (patient age and sex, presentation, relevant findings), not a sentence of the
+  excerpts copied; it ends with a one-sentence lead-in question ("Which of the following is the most
+  likely diagnosis?");
+- a student who can cover the options and read only the vignette can answer it;
+- exactly {OPTION_COUNT} options of the same kind and form (all drugs, or all drug classes, or all
+  diagnoses), short, no two alike and none inside another;
+- only one best answer: no distractor that the excerpts say the same of (two first-line drugs for
+  one condition, a drug and its own class);
+- the vignette never names the answer or states what gives it away (its mechanism, its class);
+- plain, well-formed English; no two questions that differ only in the patient;
+- for every option a rationale: for the answer why it is right, for each distractor what the
+  excerpts say of it, or one short line why it does not fit;
 - an explanation of the correct answer, the pathophysiology, and the clinical relevance;
 - the id of the excerpt that supports the answer and the exact sentence from it, copied word for word.
+Every question is checked against these rules and dropped when it breaks one.
 Reply with one JSON object and nothing else, in this form:
 {{"questions": [{{"vignette": "...", "options": [{{"text": "...", "correct": true, "rationale": "..."}}, ...],
 "explanation": "...", "pathophysiology": "...", "clinical_relevance": "...", "topic": "...",

@@ -48,15 +48,16 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from materials.vocabulary import VocabularyEntry, find_terms, same_category
+from materials.vocabulary import VocabularyEntry, find_terms, kinds, lineage, of_a_kind, same_category
 
-from .checks import screen
+from .checks import SUBJECT_BREAK, MaterialText, clauses, content_stems, screen
 from .drafts import (
     OPTION_COUNT,
     DraftQuestion,
@@ -73,6 +74,7 @@ SYNONYM_COSINE = 0.95
 CORPUS_BONUS = 0.15
 SAME_TOPIC_BONUS = 0.05
 SAME_SYSTEM_BONUS = 0.15
+SIBLING_BONUS = 0.15  # two kinds of one thing (two acid-base disorders, two nephritic syndromes)
 DEFAULT_AGES = (25, 70)
 
 LABELS = {
@@ -84,7 +86,10 @@ LABELS = {
 SUBTOPICS = {
     "treatment": "Treatment", "mechanism": "Mechanism of action", "organism": "Etiology",
     "common_cause": "Etiology", "diagnosis": "Diagnosis", "adverse": "Adverse effects", "definition": "Definitions",
+    "function": "Physiology",
 }  # fmt: skip
+PLURALS = {"structure": "structures", "cell type": "cell types", "hormone": "hormones", "enzyme": "enzymes",
+           "receptor": "receptors", "neurotransmitter": "neurotransmitters", "organism": "organisms"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -107,15 +112,14 @@ class OfflineGenerator(UsesEmbedder):
         reasons: dict[str, int] = {}
         if max_questions <= 0 or not chunks:
             return GenerationResult(questions=[], dropped=0, reasons=reasons)
-        material = _Material.read(chunks)
-        writer = _Writer(material, self.embedder, topic)
+        material, text = _Material.read(chunks), MaterialText.of(chunks)
+        writer = _Writer(material, self.embedder, topic, text)
         drafts: list[tuple[float, int, DraftQuestion]] = []
         seen_sentences: set[tuple[str, str]] = set()
         for fact in material.facts:
             # Overlapping chunks repeat sentences: one question per sentence and answer.
             key = (" ".join(fact.sentence.text.lower().split()), fact.answer.term)
             if key in seen_sentences:
-                _count(reasons, "duplicate")
                 continue
             seen_sentences.add(key)
             draft = writer.write(fact)
@@ -131,6 +135,7 @@ class OfflineGenerator(UsesEmbedder):
         kept = screen(
             [d for _, _, d in drafts],
             chunks=chunks,
+            material=text,
             embedder=self.embedder,
             existing_vignettes=existing_vignettes,
             max_questions=max_questions,
@@ -140,6 +145,9 @@ class OfflineGenerator(UsesEmbedder):
         return GenerationResult(
             questions=kept, dropped=sum(reasons.values()), reasons=reasons, flagged=flagged, written=written
         )
+
+
+_SUPERLATIVE = re.compile(r"\b(?:most\s+common(?:ly)?|leading)\b", re.IGNORECASE)
 
 
 def _count(reasons: dict[str, int], reason: str) -> None:
@@ -164,6 +172,9 @@ class _Material:
     # The answers the material gives to one question: (kind, focus or clue) -> answers. A second
     # first-line drug for the same condition must not be a distractor.
     answers: dict[tuple[str, VocabularyEntry | str], set[VocabularyEntry]]
+    # The terms of each sentence that says "most common" (a cause, in some population), with the
+    # conditions and the section it names: none is a fair distractor to a "most common cause".
+    superlatives: list[tuple[frozenset[VocabularyEntry], str]]
 
     @classmethod
     def read(cls, chunks: list[SourceChunk]) -> _Material:
@@ -176,7 +187,12 @@ class _Material:
         for terms in chunk_terms.values():
             for entry in terms:
                 chunks_naming[entry] += 1
-        material = cls(facts, chunk_terms, chunks_naming, {}, {}, {}, {}, defaultdict(set))
+        superlatives = [
+            (frozenset(m.entry for m in find_terms(s.text)), s.chunk.heading)
+            for s in all_sentences
+            if _SUPERLATIVE.search(s.text)
+        ]
+        material = cls(facts, chunk_terms, chunks_naming, {}, {}, {}, {}, defaultdict(set), superlatives)
         for fact in facts:
             condition = fact.focus if fact.focus is not None else fact.answer
             if fact.kind == "diagnosis" and fact.relation == "presents with":
@@ -189,13 +205,23 @@ class _Material:
             material.answers[_question_key(fact)].add(fact.answer)
         return material
 
+    def also_most_common(self, fact: Fact) -> set[VocabularyEntry]:
+        """What the material calls most common beside the fact's answer, in its section or of its condition."""
+        return {
+            entry
+            for named, heading in self.superlatives
+            if heading == fact.sentence.chunk.heading or fact.focus in named
+            for entry in named
+        }
+
     def in_other_chunks(self, entry: VocabularyEntry, chunk_id: str) -> bool:
         return self.chunks_naming.get(entry, 0) - (entry in self.chunk_terms.get(chunk_id, ())) > 0
 
 
 class _Writer:
-    def __init__(self, material: _Material, embedder, topic: str | None):
+    def __init__(self, material: _Material, embedder, topic: str | None, text: MaterialText):
         self.material = material
+        self.text = text
         self.embedder = embedder
         self.topic = topic
         self._vectors = _TermVectors(embedder)
@@ -220,10 +246,7 @@ class _Writer:
         role = _role(fact)
         source = f"{cite(sentence.chunk)}: “{sentence.text}”"
         rationales = [
-            f"Correct. {answer} is {role}. Source, {source}"
-            if entry is None
-            else f"Incorrect. {text} is {_a(LABELS[entry.category])} {_described(entry)}; the source names "
-            f"{answer}, not {text}, as {role}."
+            f"Correct. {answer} is {role}." if entry is None else self._why_not(entry, role, stem)
             for text, entry in options
         ]
         explanation = f"{answer} is {role}. Source, {source}" + "".join(
@@ -254,16 +277,31 @@ class _Writer:
         kind, answer = fact.kind, fact.answer
         if kind == "definition":
             return f"Which of the following is {fact.clue}?", answer, []
+        if kind == "function":  # physiology: a direct question, as no patient is in the sentence
+            return f"Which of the following {PLURALS[LABELS[answer.category]]} {fact.clue}?", answer, []
 
         if kind in ("treatment", "organism", "common_cause"):
             condition = fact.focus
-            patient = _patient(condition, seed)
+            patient = _patient(condition, seed, fact.population)
             presentation = material.presentations.get(condition)
-            extra = [presentation] if presentation and presentation.sentence != fact.sentence else []
-            if extra:
-                opening = f"{patient.phrase} comes to the physician with {presentation.clue}. {patient.pronoun} is diagnosed with {condition.term}."
+            # A presentation from another sentence is added only to a treatment question: an
+            # organism's or a cause's own picture differs from the condition's (rusty sputum is
+            # pneumococcus, not Klebsiella, though both cause community-acquired pneumonia).
+            extra = (
+                [presentation]
+                if kind == "treatment" and presentation and presentation.sentence != fact.sentence
+                else []
+            )
+            who = f"{patient.phrase} with {fact.host}" if fact.host else patient.phrase
+            if kind == "organism" and fact.clue:  # the features that point to the one organism
+                opening = f"{who} comes to the physician with {_findings(fact.clue)}."
+            elif extra:
+                opening = (
+                    f"{who} comes to the physician with {_findings(presentation.clue)}. "
+                    f"{patient.pronoun} is diagnosed with {_named(condition)}."
+                )
             else:
-                opening = f"{patient.phrase} is diagnosed with {condition.term}."
+                opening = f"{who} is diagnosed with {_named(condition)}."
             if kind == "treatment":
                 noun = "drug classes" if answer.category == "drug_class" else "drugs"
                 lead = {
@@ -283,7 +321,7 @@ class _Writer:
         if kind in ("mechanism", "adverse"):
             indication = material.indications.get(answer)
             condition = indication.focus if indication else None
-            patient = _patient(condition, seed)
+            patient = _patient(condition, seed, fact.population)
             extra = [indication] if indication and indication.sentence != fact.sentence else []
             who = f"{patient.phrase} with {condition.term}" if condition else patient.phrase
             noun = "drug class" if answer.category == "drug_class" else "drug"
@@ -300,12 +338,13 @@ class _Writer:
             return f"{opening} {lead}", condition or answer, extra
 
         # Diagnosis: the answer is the condition, to be recognised from the clue.
-        patient = _patient(answer, seed)
+        patient = _patient(answer, seed, fact.population)
         extra: list[Fact] = []
         if fact.relation == "presents with":
-            opening = f"{patient.phrase} comes to the physician with {fact.clue}."
+            opening = f"{patient.phrase} comes to the physician with {_findings(fact.clue)}."
             cause = material.causes.get(answer)
-            if cause and cause.kind == "diagnosis" and cause.sentence != fact.sentence:
+            single = cause is not None and _caused_by(cause.clue).startswith("is ")
+            if single and cause.kind == "diagnosis" and cause.sentence != fact.sentence:
                 opening += (
                     f" Further evaluation shows that {patient.possessive.lower()} condition is caused by {cause.clue}."
                 )
@@ -314,14 +353,16 @@ class _Writer:
             presentation = material.presentations.get(answer)
             if presentation and presentation.sentence != fact.sentence:
                 opening = (
-                    f"{patient.phrase} comes to the physician with {presentation.clue}. "
-                    f"{patient.possessive} condition is caused by {fact.clue}."
+                    f"{patient.phrase} comes to the physician with {_findings(presentation.clue)}. "
+                    f"{patient.possessive} condition {_caused_by(fact.clue)}."
                 )
                 extra = [presentation]
             else:
-                opening = f"{patient.phrase} is evaluated for a condition caused by {fact.clue}."
+                opening = f"{patient.phrase} is evaluated for a condition that {_caused_by(fact.clue)}."
         elif fact.relation == "is characterized by":
             opening = f"{patient.phrase} is evaluated for a condition characterized by {fact.clue}."
+        elif fact.relation == "shows":
+            opening = f"On examination, {patient.phrase[0].lower()}{patient.phrase[1:]} is found to have {fact.clue}."
         else:  # associated with
             opening = f"{patient.phrase} is found to have {fact.clue}."
             lead = "Which of the following conditions is most closely associated with this finding?"
@@ -333,18 +374,29 @@ class _Writer:
     def _distractors(self, fact: Fact, stem: str, patient_sex: str | None) -> list[tuple[VocabularyEntry, float, bool]]:
         """Four (entry, cosine to the answer, named in the material) of the answer's category."""
         answer = fact.answer
-        excluded = {m.entry for m in find_terms(stem)} | self.material.answers[_question_key(fact)]
+        # Nor what the source says in the same claim as the answer: "FH is caused by LDL receptor
+        # mutations and causes premature coronary artery disease" makes CAD a second answer.
+        claim = " ".join(
+            c for c in clauses(fact.sentence.text, SUBJECT_BREAK) if answer in {m.entry for m in find_terms(c)}
+        )
+        excluded = {m.entry for m in find_terms(f"{stem} {claim}")} | self.material.answers[_question_key(fact)]
+        if fact.qualifier == "most common" or fact.kind == "common_cause":
+            excluded |= self.material.also_most_common(fact)
         names = {n.casefold() for n in answer.names}
+        # Options of one level: no syndrome ("nephritic syndrome") among the diseases that make it.
+        groups = kinds() if answer.term not in kinds() else frozenset()
         candidates = [
             e
             for e in same_category(answer)
             if e not in excluded
+            and e.term not in groups
             and not names & {n.casefold() for n in e.names}
             and (patient_sex is None or e.sex in (None, patient_sex))
         ]
         if len(candidates) < OPTION_COUNT - 1:
             return []
         similarity = self._vectors.similarity(answer, candidates)
+        classes = lineage(answer) - {answer.term}
         ranked = []
         for entry, cosine in zip(candidates, similarity, strict=True):
             if cosine >= SYNONYM_COSINE:
@@ -355,12 +407,34 @@ class _Writer:
                 + SAME_TOPIC_BONUS * (entry.topic == answer.topic)
                 + SAME_SYSTEM_BONUS * (entry.organ_system == answer.organ_system)
                 + CORPUS_BONUS * in_corpus
+                + SIBLING_BONUS * bool(classes & lineage(entry))
             )
             ranked.append((-score, entry.term, entry, float(cosine), in_corpus))
         ranked.sort(key=lambda item: item[:2])
-        return [(entry, cosine, in_corpus) for _, _, entry, cosine, in_corpus in ranked[: OPTION_COUNT - 1]]
+        # No option of one kind with another (membranous nephropathy beside nephrotic syndrome, two
+        # loop diuretics): with the key, two right answers; among distractors, one ruled out by the other.
+        picked: list[tuple[VocabularyEntry, float, bool]] = []
+        for _, _, entry, cosine, in_corpus in ranked:
+            if not any(of_a_kind(entry, other) for other in (answer, *(e for e, _, _ in picked))):
+                picked.append((entry, cosine, in_corpus))
+            if len(picked) == OPTION_COUNT - 1:
+                break
+        return picked
 
     # --- Explanations and scores ----------------------------------------------------------------
+
+    def _why_not(self, entry: VocabularyEntry, role: str, stem: str) -> str:
+        """Why a distractor is wrong: what the student's notes say of it (the sentence closest to
+        the question), or, where they say nothing, one honest line."""
+        about = content_stems(stem)
+        said = [
+            (len(about & content_stems(sentence)), sentence, chunk) for sentence, chunk in self.text.naming(entry.term)
+        ]
+        text = _display(entry)
+        if said:
+            _, sentence, chunk = max(said, key=lambda item: item[0])
+            return f"Incorrect. Your notes on {text}, {cite(chunk)}: “{sentence}”"
+        return f"Incorrect. Your notes do not discuss {text}, {_a(LABELS[entry.category])} {_described(entry)}; it is not {role}."
 
     def _about(self, focus: VocabularyEntry | None, fact: Fact, tables: tuple[str, ...]) -> str:
         """Another sentence of the material about `focus`, from the first table that has one."""
@@ -421,12 +495,19 @@ def _description(entry: VocabularyEntry) -> str:
 # --- Wording -------------------------------------------------------------------------------------
 
 
-def _patient(condition: VocabularyEntry | None, seed: int) -> _Patient:
+def _patient(condition: VocabularyEntry | None, seed: int, population=None) -> _Patient:
+    """The stem's patient: the population the sentence names ("in neonates"), else the
+    condition's typical patients, else an adult; chosen by `seed`."""
     rng = random.Random(seed)
-    low, high = (condition.ages if condition and condition.ages else None) or DEFAULT_AGES
+    low, high, sex = population or (None, None, None)
+    if low is None:
+        low, high = (condition.ages if condition and condition.ages else None) or DEFAULT_AGES
     age = rng.randint(low, high)
-    sex = condition.sex if condition and condition.sex else rng.choice(("female", "male"))
-    if age == 0:
+    sex = sex or (condition.sex if condition and condition.sex else rng.choice(("female", "male")))
+    if age == 0 and high == 0 and population:  # neonates: under four weeks
+        noun = "girl" if sex == "female" else "boy"
+        phrase = f"A {rng.randint(3, 21)}-day-old {noun}"
+    elif age == 0:
         noun = "girl" if sex == "female" else "boy"
         phrase = f"A {rng.randint(2, 10)}-week-old {noun}"
     else:
@@ -437,6 +518,29 @@ def _patient(condition: VocabularyEntry | None, seed: int) -> _Patient:
         phrase = f"{'An' if age in (8, 11, 18) or 80 <= age <= 89 else 'A'} {age}-year-old {noun}"
     pronoun, possessive = ("She", "Her") if sex == "female" else ("He", "His")
     return _Patient(phrase, pronoun, possessive, sex)
+
+
+_HEDGE = re.compile(r"\b(?:usually|often|typically|classically|commonly|frequently|sometimes)\s+", re.IGNORECASE)
+_COUNTABLE = ("infection", "defect", "aneurysm", "tumor", "abscess", "ulcer", "fracture", "stroke", "embolism")
+
+
+def _findings(clue: str) -> str:
+    """A patient's findings, as seen in one patient: "fever, flank pain, and often nausea" -> "... and nausea"."""
+    return _HEDGE.sub("", clue)
+
+
+def _caused_by(clue: str) -> str:
+    """ "is caused by X", or, where the notes list causes, "can be caused by A, B, or C": each
+    patient has one of them."""
+    if clue.count(",") >= 2 and ", and " in clue:
+        head, _, last = clue.rpartition(", and ")
+        return f"can be caused by {head}, or {last}"
+    return f"is caused by {clue}"
+
+
+def _named(condition: VocabularyEntry) -> str:
+    """A condition as a diagnosis is said: "a urinary tract infection", "community-acquired pneumonia"."""
+    return _a(condition.term) if condition.term.split()[-1] in _COUNTABLE else condition.term
 
 
 def _patient_sex(stem: str) -> str | None:
@@ -453,8 +557,12 @@ def _display(entry: VocabularyEntry) -> str:
     return term[0].upper() + term[1:] if term[:1].islower() else term
 
 
+_YOU_SOUND = re.compile(r"^(?:uni|uri|ure|usu|use|uti|eu|one\b)", re.IGNORECASE)  # "a urinary", "a unilateral"
+
+
 def _a(word: str) -> str:
-    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
+    vowel = word[0].lower() in "aeiou" and not _YOU_SOUND.match(word)
+    return f"{'an' if vowel else 'a'} {word}"
 
 
 def _described(entry: VocabularyEntry) -> str:
@@ -480,11 +588,17 @@ def _role(fact: Fact) -> str:
         return f"the {noun} associated with {fact.clue}"
     if fact.kind == "diagnosis":
         return f"the condition that {fact.relation} {fact.clue}"
+    if fact.kind == "function":
+        return f"the {LABELS[fact.answer.category]} that {fact.clue}"
     return fact.clue  # definition: "a supraventricular arrhythmia ..."
 
 
 def _difficulty(fact: Fact, extra: list[Fact]) -> str:
-    if fact.kind == "definition":
+    """What the item asks: recall of a definition or a function is easy; applying one named fact
+    (the treatment of a named condition) medium; inferring the answer from a description (a
+    diagnosis, a mechanism, an adverse effect) hard; combining two facts of the material nbme.
+    The item statistics correct it later from how students answer (questions/quality.py)."""
+    if fact.kind in ("definition", "function"):
         return "easy"
     if fact.kind in ("treatment", "organism", "common_cause"):
         return "medium"

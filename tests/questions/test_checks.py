@@ -181,3 +181,32 @@ def test_screening_drops_what_fails_counts_why_and_keeps_one_of_two_patients():
     )  # fmt: skip
     assert kept == [fair]
     assert reasons == {"duplicate": 1, "two_answers": 1}
+
+
+ASD = "Atrial septal defect causes a wide, fixed splitting of S2."
+ASD_VIGNETTE = (
+    "A 30-year-old woman is found to have a wide, fixed splitting of S2 on examination. "
+    "Which of the following is the most likely diagnosis?"
+)
+MURMURS = [
+    "Atrial septal defect",
+    "Aortic stenosis",
+    "Ventricular septal defect",
+    "Patent ductus arteriosus",
+    "Mitral stenosis",
+]
+
+
+def test_a_sentence_contrasting_the_answer_with_a_distractor_is_no_second_answer():
+    draft = _draft(ASD_VIGNETTE, MURMURS, quote=ASD)
+    contrast = "In atrial septal defect, the splitting of S2 is fixed, whereas in aortic stenosis it is paradoxical."
+    other_claim = (
+        "Aortic stenosis causes a crescendo-decrescendo systolic murmur, and the splitting of S2 may be paradoxical."
+    )
+    assert _checks(draft, ASD, contrast, other_claim) == {}
+
+
+def test_the_same_finding_said_of_a_distractor_is_a_second_answer():
+    draft = _draft(ASD_VIGNETTE, MURMURS, quote=ASD)
+    found = _checks(draft, ASD, "Aortic stenosis also causes a wide, fixed splitting of S2.")
+    assert "Aortic stenosis" in found["two_answers"]

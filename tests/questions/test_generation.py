@@ -160,7 +160,12 @@ def test_an_incomplete_or_contradictory_draft_is_invalid(changes):
             "Streptococcus pneumoniae",
             "",
         ),
-        ("Helicobacter pylori causes peptic ulcer disease.", "organism", "Helicobacter pylori", ""),
+        (  # the organism with who gets it: the stem's patient has chronic gastritis
+            "Helicobacter pylori causes peptic ulcer disease in patients with chronic gastritis.",
+            "organism",
+            "Helicobacter pylori",
+            "peptic ulcer disease",
+        ),
         (ADDISON, "diagnosis", "Addison disease", "autoimmune destruction of the adrenal cortex"),
         (
             "Patients with Graves disease present with heat intolerance, weight loss and exophthalmos.",
@@ -197,6 +202,8 @@ def test_facts_are_read_from_sentences_of_known_shapes(sentence, kind, answer, c
         "Is metformin the first-line treatment for type 2 diabetes mellitus?",
         "The heart is an organ.",
         "Warfarin is monitored with the INR.",
+        "Helicobacter pylori causes peptic ulcer disease.",  # one cause of several, nothing to tell it by
+        "Listeria also causes neonatal meningitis.",
     ],
 )
 def test_sentences_that_state_no_single_answerable_fact_give_none(sentence):
@@ -231,7 +238,9 @@ def test_the_answer_comes_from_the_source_sentence_which_the_explanation_quotes_
         assert f"p. {chunk.page_number}: “{source['quote']}”" in question.explanation
         answer = entry_for(question.answer)
         assert answer in {m.entry for m in find_terms(source["quote"])}
-        assert source["quote"] in question.option_rationales[question.correct_index]
+        assert question.option_rationales[question.correct_index].startswith(
+            "Correct."
+        )  # the quote is in the explanation
 
     angina = _question_from(result, ANGINA)
     assert angina.answer == "Beta blocker"
@@ -542,3 +551,83 @@ def test_the_settings_choose_the_generator(settings, llm):
     settings.QUESTION_GENERATOR = "magic"
     with pytest.raises(GenerationError):
         get_generator()
+
+
+NEPHROTIC = SourceChunk(
+    id="n1",
+    heading="Nephrotic syndrome",
+    page_number=8,
+    text="Minimal change disease is the most common cause of nephrotic syndrome in children. "
+    "Focal segmental glomerulosclerosis is the most common cause of nephrotic syndrome in adults in the United States. "
+    "Membranous nephropathy is a leading cause of nephrotic syndrome in white adults.",
+)
+
+
+def test_what_the_notes_call_most_common_elsewhere_is_no_distractor_to_a_most_common_cause():
+    question = _question_from(_generate([NEPHROTIC]), NEPHROTIC.text.split(". ")[0] + ".")
+
+    assert question.options[question.correct_index] == "Minimal change disease"
+    assert int(question.vignette.split("-")[0].split()[-1]) < 18  # "in children": the patient is a child
+    for excluded in ("Focal segmental glomerulosclerosis", "Membranous nephropathy", "Nephrotic syndrome"):
+        assert excluded not in question.options  # most common in adults; the syndrome itself
+
+
+def test_a_countable_condition_takes_its_article():
+    chunk = SourceChunk(id="u1", page_number=2, text="Urinary tract infection is usually caused by Escherichia coli.")
+    (question,) = _generate([chunk]).questions
+    assert "is diagnosed with a urinary tract infection." in question.vignette
+    assert question.options[question.correct_index] == "Escherichia coli"
+
+
+def _with_option(old: str, text: str) -> list[dict]:
+    return [{**o, "text": text} if o["text"] == old else o for o in _llm_question()["options"]]
+
+
+ALSO_FIRST_LINE = SourceChunk(
+    id="c9", page_number=4, text="A calcium channel blocker is also a first-line treatment for stable angina."
+)
+BROKEN_RULES = {  # check -> (the model's question, the material it was given)
+    "two_answers": (_llm_question(), [CHUNKS[0], ALSO_FIRST_LINE]),
+    "option_contains_option": (_llm_question(options=_with_option("Statin", "Beta blocker and statin")), CHUNKS[:1]),
+    "answer_in_stem": (
+        _llm_question(vignette="A 62-year-old man with angina takes a beta blocker. Which drug is first-line?"),
+        CHUNKS[:1],
+    ),
+    "no_lead_in": (
+        _llm_question(vignette="A 62-year-old man has chest pain on exertion relieved by rest."),
+        CHUNKS[:1],
+    ),
+    "malformed": (
+        _llm_question(vignette="A 62-year-old man has has chest pain on exertion. Which drug class is first-line?"),
+        CHUNKS[:1],
+    ),
+}
+
+
+@pytest.mark.parametrize(("check", "case"), BROKEN_RULES.items(), ids=BROKEN_RULES.keys())
+def test_a_model_question_breaking_an_item_rule_is_dropped_like_an_offline_one(llm, check, case):
+    question, chunks = case
+    llm.chat_replies.append(_reply(question))
+
+    result = _llm_generate(chunks=chunks)
+
+    assert result.questions == []
+    assert result.reasons == {check: 1}
+    assert result.written == 1
+
+
+def test_a_model_question_with_options_of_mixed_kinds_is_saved_flagged(llm):
+    llm.chat_replies.append(_reply(_llm_question(options=_with_option("Statin", "Stable angina"))))
+
+    (question,) = _llm_generate().questions
+
+    assert question.quality_reasons == ["The options are not all of one kind."]
+    assert question.quality_score < 1.0
+
+
+def test_the_model_is_told_the_item_writing_rules(llm):
+    llm.chat_replies.append(_reply(_llm_question()))
+    _llm_generate()
+    prompt = llm.requests[0][2]["messages"][0]["content"]
+    for rule in ("only one best answer", "cover the options", "never names the answer", "same kind", "ends with"):
+        assert rule in prompt
