@@ -53,8 +53,7 @@ class OptionRow:
     struck: bool
     chosen: bool
     correct: bool  # only ever True once the answer may be shown
-    rationale: str = ""
-    why_wrong: str = ""
+    rationale: str = ""  # why this option is right or wrong, shown once, under the option
     peer_percent: int | None = None
 
 
@@ -77,10 +76,6 @@ class QuestionView:
     @property
     def chosen_letter(self) -> str:
         return _letter(self.item.selected_index) if self.item.selected_index is not None else ""
-
-    @property
-    def wrong_options(self) -> list[OptionRow]:
-        return [o for o in self.options if not o.correct and o.why_wrong]
 
 
 def _reveals(session: PracticeSession, item: PracticeSessionQuestion) -> bool:
@@ -111,8 +106,8 @@ def _question_view(
             struck=i in struck,
             chosen=i == item.selected_index,
             correct=reveal and i == question.correct_index,
-            rationale=rationales.get(i, "") if reveal else "",
-            why_wrong=str(why_wrong.get(str(i), "")) if reveal and i != question.correct_index else "",
+            # The option's row is the source of truth; the explanation's copy fills in for old rows.
+            rationale=(rationales.get(i) or str(why_wrong.get(str(i), ""))) if reveal else "",
             peer_percent=peers.distribution[i] if peers and peers.enough else None,
         )
         for i, text in enumerate(question.options)
