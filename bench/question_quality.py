@@ -56,11 +56,40 @@ def _key(term: str) -> str:
     return entry.term.casefold() if entry else " ".join(term.split()).casefold()
 
 
+ABOUT_SHARE = 0.5  # of an interchangeable set's "about" words, and of the question's, that they share
+_PATIENT = re.compile(r"\b(?:an?\s+)?\d+[-\s](?:year|month|week)[-\s]old\s+(?:man|woman|boy|girl|infant)\b", re.I)
+# What the question asks for in the superlative (one answer) rather than of a kind (several).
+_SUPERLATIVE = re.compile(r"\bmost common\b|\bfirst-line\b|\bof choice\b|\bearliest\b|\bpreferred\b|\bstrongest\b")
+_LEAD_IN_WORDS = content_stems(
+    "Which of the following drugs drug classes organisms structures cell types hormones enzymes receptors conditions "
+    "diagnosis most likely appropriate responsible prescribed started medication new later develops evaluated comes "
+    "physician found examination"
+)
+
+
 def _judge(question: DraftQuestion, notes: dict) -> tuple[bool, bool]:
-    """(two defensible answers, answer given away), judged from the annotations and the text."""
+    """(two defensible answers, answer given away), judged from the annotations and the text.
+
+    Two defensible answers: the key and a distractor are a term and a narrower one ("contains"),
+    or are both in an interchangeable set whose claim the question makes (at least half of the
+    set's "about" words are in the vignette: the set "present with hypokalemia and metabolic
+    alkalosis" does not make a question about the thick ascending limb's transporters ambiguous;
+    and a question that asks for "the most common" or "first-line" one makes only the claim of
+    a set that says so too)."""
     answer = _key(question.answer)
     others = {_key(o) for i, o in enumerate(question.options) if i != question.correct_index}
-    groups = [{_key(t) for t in group["terms"]} for group in notes["interchangeable"]]
+    said = content_stems(_PATIENT.sub("", question.vignette)) - _LEAD_IN_WORDS
+    groups = []
+    superlative = _SUPERLATIVE.findall(question.vignette.lower())
+    for group in notes["interchangeable"]:
+        if superlative and not set(superlative) <= set(_SUPERLATIVE.findall(group["about"].lower())):
+            continue  # "the most common cause of anemia" has one answer, though several cause anemia
+        about = content_stems(group["about"])
+        shared = len(about & said)
+        # The question makes the set's claim: it says most of it, and says little else that
+        # could tell the set's members apart ("binds the V2 receptor" is not "acts on principal cells").
+        if shared >= ABOUT_SHARE * len(about) and shared >= ABOUT_SHARE * len(said):
+            groups.append({_key(t) for t in group["terms"]})
     groups += [{_key(t) for t in pair} for pair in notes["contains"]]
     two = any(answer in group and others & group for group in groups)
     entry = entry_for(question.answer)
