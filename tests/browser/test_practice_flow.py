@@ -71,7 +71,9 @@ def test_a_student_practises_a_tutor_block_with_the_keyboard(logged_in_page, ban
     page.keyboard.press("3")
     page.keyboard.press("Enter")
     page.get_by_text("Incorrect.").wait_for()
-    assert "Morphine eases pain" in page.locator(".block-explanation").inner_text()
+    # Each option's rationale once, under the option.
+    assert page.get_by_text("Morphine eases pain").count() == 1
+    assert page.locator(".block-option", has_text="Morphine eases pain").count() == 1
 
     page.keyboard.press("ArrowLeft")
     _on_question(page, 1)
