@@ -70,7 +70,7 @@ def run(pdf_path: str) -> dict:
 
     from accounts.models import User
     from materials import services
-    from materials.embeddings import get_embedder
+    from medtext.embeddings import get_embedder
     from studyin.rls import rls_context
 
     call_command("migrate", verbosity=0)

@@ -38,10 +38,10 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
-from materials.chunking import chunk_pages  # noqa: E402
-from materials.embeddings import get_embedder  # noqa: E402
 from materials.parsing import parse_document  # noqa: E402
-from materials.vocabulary import entry_for  # noqa: E402
+from medtext.chunking import chunk_pages  # noqa: E402
+from medtext.embeddings import get_embedder  # noqa: E402
+from medtext.vocabulary import entry_for  # noqa: E402
 from questions.generation import DraftQuestion, LLMGenerator, OfflineGenerator, SourceChunk  # noqa: E402
 from questions.generation.checks import content_stems  # noqa: E402
 

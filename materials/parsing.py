@@ -52,9 +52,10 @@ import struct
 import zipfile
 import zlib
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import BinaryIO
+
+from medtext.chunking import Page  # noqa: F401 - parse_document returns them; importers take it from here
 
 logger = logging.getLogger(__name__)
 
@@ -95,13 +96,6 @@ class NoExtractableText(ParseError):
 
     def __init__(self, hint: str = "") -> None:
         super().__init__(f"{NO_TEXT} — {hint}" if hint else NO_TEXT)
-
-
-@dataclass(frozen=True)
-class Page:
-    number: int  # 1-based: the PDF page; for DOCX/Markdown/text the section number
-    text: str  # normalised text of that page or section
-    heading: str = ""  # DOCX/Markdown: the section's heading (citations use it)
 
 
 # --- Detection ------------------------------------------------------------------------------

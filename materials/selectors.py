@@ -11,9 +11,9 @@ from django.shortcuts import get_object_or_404
 from pgvector.django import CosineDistance
 
 from accounts.models import User
-from materials.embeddings import get_embedder
 from materials.models import Material, MaterialChunk
 from materials.services import STAGES
+from medtext.embeddings import get_embedder
 
 # The expression of idx_materials_search, so the planner can use the index.
 MATERIAL_DOCUMENT = "to_tsvector('english', coalesce(title, '') || ' ' || coalesce(description, ''))"

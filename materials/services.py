@@ -47,8 +47,6 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from accounts.models import User
-from materials.chunking import chunk_pages
-from materials.embeddings import EmbeddingError, get_embedder
 from materials.models import (
     JobStatus,
     JobType,
@@ -69,9 +67,9 @@ from materials.parsing import (
     parse_document,
 )
 from materials.tagging import auto_tags
-from questions.generation import GenerationError, SourceChunk, get_generator
-from questions.models import Question
-from questions.services import question_create_from_draft
+from medtext.chunking import chunk_pages
+from medtext.embeddings import get_embedder
+from medtext.errors import ServiceError
 from studyin.rls import ROLE_SYSTEM, rls_context
 
 logger = logging.getLogger(__name__)
@@ -193,7 +191,8 @@ def material_delete(*, material: Material) -> None:
     Answered and verified questions stay, with material_id NULL (seed 000): they have a history.
     """
     with transaction.atomic():
-        _questions_discard(material)
+        for discard in DELETE_HOOKS:
+            discard(material)
         path = material.file_path
         material.delete()
         transaction.on_commit(partial(default_storage.delete, path))
@@ -315,7 +314,7 @@ def _lease_renewed(job: MaterialProcessingJob):
 
 
 @contextmanager
-def _stage_output(job: MaterialProcessingJob):
+def stage_output(job: MaterialProcessingJob):
     """The transaction that replaces a stage's output and completes its row, entered only while
     this run still holds the claim: the row stays locked until the commit, so a run that lost its
     claim can never write over the run that took the stage over."""
@@ -391,12 +390,12 @@ def _stage_parse(job: MaterialProcessingJob) -> None:
             pages = parse_document(fh, file_type=MIME_TO_KIND.get(material.file_type) or "text")
     except FileNotFoundError as exc:
         raise ParseError("The uploaded file is missing from storage; upload it again.") from exc
-    with _stage_output(job):
+    with stage_output(job):
         MaterialPage.objects.filter(material=material).delete()
         MaterialPage.objects.bulk_create(
             MaterialPage(material=material, page_number=p.number, heading=p.heading[:500], text=p.text) for p in pages
         )
-        _job_complete(job, {"pages": len(pages), "characters": sum(len(p.text) for p in pages)})
+        job_complete(job, {"pages": len(pages), "characters": sum(len(p.text) for p in pages)})
 
 
 def _stage_embed(job: MaterialProcessingJob) -> None:
@@ -411,7 +410,7 @@ def _stage_embed(job: MaterialProcessingJob) -> None:
     for start in range(0, len(chunks), batch):
         vectors += embedder.embed([c.text for c in chunks[start : start + batch]])
         _job_progress(job, done=len(vectors), total=len(chunks))
-    with _stage_output(job):
+    with stage_output(job):
         MaterialChunk.objects.filter(material=material).delete()
         MaterialChunk.objects.bulk_create(
             MaterialChunk(
@@ -427,7 +426,7 @@ def _stage_embed(job: MaterialProcessingJob) -> None:
             for chunk, vector in zip(chunks, vectors, strict=True)
         )
         Material.objects.filter(pk=material.pk).update(chunk_count=len(chunks))
-        _job_complete(job, {"chunks": len(chunks), "embedder": embedder.name, "dimensions": embedder.dimensions})
+        job_complete(job, {"chunks": len(chunks), "embedder": embedder.name, "dimensions": embedder.dimensions})
 
 
 def _stage_analyze(job: MaterialProcessingJob) -> None:
@@ -435,65 +434,44 @@ def _stage_analyze(job: MaterialProcessingJob) -> None:
     with rls_context(user_id=material.user_id):
         text = "\n\n".join(material.pages.values_list("text", flat=True))
     tags = auto_tags(text=text)
-    with _stage_output(job):
+    with stage_output(job):
         _tags_replace(material, tags, auto=True)
         topic = next((t.tag for t in tags if t.category == "topic"), None)
         if topic and not material.topic:
             Material.objects.filter(pk=material.pk).update(topic=topic)
-        _job_complete(job, {"tags": [{"tag": t.tag, "category": t.category, "confidence": t.confidence} for t in tags]})
-
-
-def _stage_generate_questions(job: MaterialProcessingJob) -> None:
-    material = job.material
-    with rls_context(user_id=material.user_id):
-        material.refresh_from_db(fields=["topic"])
-        sources = [
-            SourceChunk(
-                id=str(c.pk), text=c.content, page_number=c.page_number or 1, heading=c.metadata.get("heading", "")
-            )
-            for c in material.chunks.order_by("chunk_index")
-        ]
-        # Questions already answered stay; the new ones must not repeat them, nor the
-        # student's questions from other materials.
-        existing = list(
-            Question.objects.filter(material__user_id=material.user_id)
-            .exclude(material=material, times_answered=0, is_verified=False)
-            .order_by("-created_at")
-            .values_list("vignette", flat=True)[:2000]
-        )
-    result = get_generator().generate(
-        chunks=sources, topic=material.topic, max_questions=settings.QUESTIONS_PER_MATERIAL, existing_vignettes=existing
-    )
-    with _stage_output(job):
-        _questions_discard(material)
-        for draft in result.questions:
-            question_create_from_draft(draft=draft, material=material)
-        Material.objects.filter(pk=material.pk).update(
-            question_count=Question.objects.filter(material=material).count()
-        )
-        _job_complete(job, {"questions": len(result.questions), "dropped": result.dropped, "reasons": result.reasons})
+        job_complete(job, {"tags": [{"tag": t.tag, "category": t.category, "confidence": t.confidence} for t in tags]})
 
 
 STAGE_RUNNERS: dict[str, Callable[[MaterialProcessingJob], None]] = {
     JobType.PARSE: _stage_parse,
     JobType.EMBED: _stage_embed,
     JobType.ANALYZE: _stage_analyze,
-    JobType.GENERATE_QUESTIONS: _stage_generate_questions,
 }
+# What must go with a material when it is deleted, by the apps whose rows refer to it.
+DELETE_HOOKS: list[Callable[[Material], None]] = []
+
+
+def pipeline_extend(*, job_type: str, runner: Callable[[MaterialProcessingJob], None], on_delete=None) -> None:
+    """A later stage run by the app that owns its output (the questions app writes questions),
+    so that materials never imports it: the app registers its runner when Django starts
+    (`AppConfig.ready`). A runner writes its output inside `stage_output(job)` and ends with
+    `job_complete`."""
+    STAGE_RUNNERS[job_type] = runner
+    if on_delete is not None and on_delete not in DELETE_HOOKS:
+        DELETE_HOOKS.append(on_delete)
 
 
 def _transient_errors() -> tuple[type[BaseException], ...]:
     from django.db import InterfaceError, OperationalError
     from redis.exceptions import ConnectionError as RedisConnectionError
 
-    from materials.embeddings import TransientEmbeddingError
-    from questions.generation import TransientGenerationError
+    from medtext.errors import TransientServiceError
 
-    return (TransientEmbeddingError, TransientGenerationError, OperationalError, InterfaceError, RedisConnectionError)
+    return (TransientServiceError, OperationalError, InterfaceError, RedisConnectionError)
 
 
 TRANSIENT_ERRORS = _transient_errors()
-PERMANENT_ERRORS = (ParseError, EmbeddingError, GenerationError, SoftTimeLimitExceeded)
+PERMANENT_ERRORS = (ParseError, ServiceError, SoftTimeLimitExceeded)
 
 
 def _failure_message(exc: BaseException) -> str:
@@ -524,9 +502,12 @@ def _job_queue(job: MaterialProcessingJob) -> None:
     transaction.on_commit(send, robust=True)
 
 
-def _job_complete(job: MaterialProcessingJob, result: dict) -> None:
-    """Inside the stage's output transaction: the row and the output commit together. The next
-    stage counts as queued from now (its task is sent after the commit)."""
+def job_complete(job: MaterialProcessingJob, result: dict, **material_fields) -> None:
+    """Inside the stage's output transaction: the row and the output commit together, with
+    `material_fields` of the material (a count of the output). The next stage counts as queued
+    from now (its task is sent after the commit)."""
+    if material_fields:
+        Material.objects.filter(pk=job.material_id).update(**material_fields)
     MaterialProcessingJob.objects.filter(pk=job.pk).update(
         status=JobStatus.COMPLETED, completed_at=Now(), error_message=None, result=result, lease_expires_at=None
     )
@@ -610,15 +591,6 @@ def _storage_name(name: str, kind: str) -> str:
     except SuspiciousFileOperation:
         stem = "upload"
     return f"{stem}{path.suffix[:10].lower() if path.suffix.isascii() else ''}" or f"upload.{kind}"
-
-
-def _questions_discard(material: Material) -> None:
-    """Delete the material's questions that have no history: never answered (`times_answered`:
-    row-level security hides other students' attempts from the owner, not the count) and not
-    verified by staff. As `system`, because rows the owner cannot see refer to them (staff's
-    moderation events, other students' flags and block items) and must go with them."""
-    with rls_context(role=ROLE_SYSTEM):
-        Question.objects.filter(material=material, times_answered=0, is_verified=False).delete()
 
 
 def _tags_replace(material: Material, tags, *, auto: bool) -> None:

@@ -1,6 +1,6 @@
 """Automatic tags for a material (the pipeline's `analyze` stage), from the medical vocabulary.
 
-Every vocabulary term found in the text (`materials.vocabulary.terms_in`) is a hit for its entry's
+Every vocabulary term found in the text (`medtext.vocabulary.terms_in`) is a hit for its entry's
 topic, its organ system and, as a keyword, itself. A term repeated many times (a running header,
 a drug named in every line of a table) counts at most `TERM_CAP` times.
 
@@ -29,7 +29,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from materials.vocabulary import ANSWERABLE_CATEGORIES, terms_in
+from medtext.vocabulary import ANSWERABLE_CATEGORIES, terms_in
 
 TERM_CAP = 5
 MIN_WORDS = 100

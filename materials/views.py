@@ -9,9 +9,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from materials import selectors, services
-from materials.embeddings import EmbeddingError
 from materials.forms import SearchForm, UploadForm
 from materials.models import JobType, Material, MaterialChunk
+from medtext.embeddings import EmbeddingError
 
 logger = logging.getLogger(__name__)
 

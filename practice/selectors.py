@@ -4,12 +4,13 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from practice.models import PracticeSession, PracticeSessionQuestion, SessionType
 from questions.models import Question, UserQuestionAttempt
+from questions.selectors import questions_visible_to
 
 POOLS = {
     "unused": "Unused: never answered",
@@ -38,16 +39,6 @@ class BlockFilters:
             "pool": self.pool,
             "size": self.size,
         }
-
-
-def questions_visible_to(*, user: User) -> QuerySet[Question]:
-    """A student's question bank: questions from their own materials, and verified ones.
-
-    The same rule as the row-level security policy on `questions` (questions migration 0005);
-    saying it here too keeps staff, whose requests outside the admin see only their own rows
-    anyway, and the `system` context of workers and commands on the same rule.
-    """
-    return Question.objects.filter(Q(material__user=user) | Q(is_verified=True))
 
 
 def block_candidates(*, user: User, filters: BlockFilters) -> QuerySet[Question]:

@@ -22,9 +22,9 @@ from practice.selectors import (
     SECONDS_PER_QUESTION,
     BlockFilters,
     block_candidates,
-    questions_visible_to,
 )
 from questions.models import AttemptType
+from questions.selectors import questions_visible_to
 from studyin.cache import user_due_reviews_key, user_stats_key
 
 ATTEMPT_TYPES = {

@@ -1,17 +1,28 @@
-"""Reads for questions: peer statistics."""
+"""Reads for questions: a student's bank, peer statistics."""
 
 from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Q, QuerySet
 
+from accounts.models import User
 from questions.models import Question, UserQuestionAttempt
 from studyin.rls import ROLE_SYSTEM, rls_context
 
 MIN_ANSWERS_FOR_BAND = 5
 PEER_BANDS_KEY = "cache:questions:peer_bands"  # studyin:cache:questions:peer_bands
 PEER_BANDS_TTL = 600
+
+
+def questions_visible_to(*, user: User) -> QuerySet[Question]:
+    """A student's question bank: questions from their own materials, and verified ones.
+
+    The same rule as the row-level security policy on `questions` (questions migration 0005);
+    saying it here too keeps staff, whose requests outside the admin see only their own rows
+    anyway, and the `system` context of workers and commands on the same rule.
+    """
+    return Question.objects.filter(Q(material__user=user) | Q(is_verified=True))
 
 
 # Fewer answers from other students than this, and percentages would claim more than they know.

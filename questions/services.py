@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from accounts.models import User
 from materials.models import Material
-from practice.selectors import questions_visible_to
 from questions.generation import DraftQuestion
 from questions.models import (
     Difficulty,
@@ -25,6 +24,7 @@ from questions.models import (
     QuestionModerationEvent,
     QuestionOption,
 )
+from questions.selectors import questions_visible_to
 
 
 def question_create_from_draft(*, draft: DraftQuestion, material: Material | None) -> Question:

@@ -6,10 +6,10 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from practice.selectors import questions_visible_to
 from questions import services
 from questions.forms import FlagForm
 from questions.models import Question
+from questions.selectors import questions_visible_to
 
 FLAG_THANKS = "Thanks — staff will review this question."
 

@@ -39,8 +39,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from materials.chunking import sentence_spans
-from materials.vocabulary import VocabularyEntry, entry_for, find_terms, of_a_kind
+from medtext.chunking import sentence_spans
+from medtext.vocabulary import VocabularyEntry, entry_for, find_terms, of_a_kind
 
 from .drafts import DraftQuestion, SourceChunk, cite, keep_distinct
 

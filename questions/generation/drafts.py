@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from medtext.errors import ServiceError, TransientServiceError
 from questions.models import Difficulty
 
 if TYPE_CHECKING:
-    from materials.embeddings import Embedder
+    from medtext.embeddings import Embedder
 
 OPTION_COUNT = 5  # NBME items have five options, one correct
 # A draft this close (cosine) to a kept draft, or to an existing vignette, asks the same thing again.
@@ -25,11 +26,11 @@ DUPLICATE_COSINE = 0.92
 EXISTING_OVERLAP = 0.2
 
 
-class GenerationError(Exception):
+class GenerationError(ServiceError):
     """A permanent failure: bad configuration, or a request the AI backend refuses."""
 
 
-class TransientGenerationError(GenerationError):
+class TransientGenerationError(GenerationError, TransientServiceError):
     """A failure worth retrying: timeouts, connection errors, 429 and 5xx answers."""
 
 
@@ -84,7 +85,7 @@ class UsesEmbedder:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            from materials.embeddings import get_embedder
+            from medtext.embeddings import get_embedder
 
             self._embedder = get_embedder()
         return self._embedder

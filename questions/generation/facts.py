@@ -1,7 +1,7 @@
 """Testable facts in a student's material: sentences of a few well-known shapes whose key terms are in
 the medical vocabulary. The offline generator turns each fact into one question.
 
-Sentences come from `materials.chunking.sentence_spans`. Skipped: questions, sentences shorter than
+Sentences come from `medtext.chunking.sentence_spans`. Skipped: questions, sentences shorter than
 MIN_WORDS or longer than MAX_WORDS words, and sentences with a negation or contrast ("not",
 "never", "contraindicated", "rather than", ...) whose meaning a pattern would turn around.
 Definitions that many terms fit ("X is a risk factor for Y", "a common cause of", "a type of") are
@@ -38,8 +38,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from materials.chunking import sentence_spans
-from materials.vocabulary import ANSWERABLE_CATEGORIES, TermMatch, VocabularyEntry, find_terms
+from medtext.chunking import sentence_spans
+from medtext.vocabulary import ANSWERABLE_CATEGORIES, TermMatch, VocabularyEntry, find_terms
 
 from .checks import clauses
 from .drafts import SourceChunk

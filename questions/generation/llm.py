@@ -42,8 +42,8 @@ from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 
+from medtext.openai_http import endpoint_url, post_json
 from questions.models import Difficulty
-from studyin.openai_http import endpoint_url, post_json
 
 from .checks import screen
 from .drafts import (

@@ -55,7 +55,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from materials.vocabulary import VocabularyEntry, find_terms, kinds, lineage, of_a_kind, same_category
+from medtext.vocabulary import VocabularyEntry, find_terms, kinds, lineage, of_a_kind, same_category
 
 from .checks import SUBJECT_BREAK, MaterialText, clauses, content_stems, screen
 from .drafts import (

@@ -1,11 +1,11 @@
-"""materials.chunking: the rules of its module docstring, checked one by one and on random text."""
+"""medtext.chunking: the rules of its module docstring, checked one by one and on random text."""
 
 import random
 
 import pytest
 
-from materials.chunking import Chunk, chunk_pages, sentence_spans
 from materials.parsing import Page
+from medtext.chunking import Chunk, chunk_pages, sentence_spans
 from tests.materials import documents
 
 

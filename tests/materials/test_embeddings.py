@@ -3,8 +3,8 @@ import socket
 import numpy as np
 import pytest
 
-from materials import embeddings
-from materials.embeddings import (
+from medtext import embeddings
+from medtext.embeddings import (
     EmbeddingError,
     LocalEmbedder,
     OpenAIEmbedder,

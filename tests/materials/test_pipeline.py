@@ -13,9 +13,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from materials import services, tasks
-from materials.embeddings import EmbeddingError, TransientEmbeddingError, get_embedder
 from materials.models import JobStatus, Material, MaterialChunk, MaterialPage, MaterialProcessingJob, MaterialTag
 from materials.selectors import passages_search
+from medtext.embeddings import EmbeddingError, TransientEmbeddingError, get_embedder
 from questions.models import Question, QuestionOption
 from studyin.celery import app as celery_app
 from studyin.rls import rls_context, rls_set

@@ -5,9 +5,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
-from materials.embeddings import LocalEmbedder, TransientEmbeddingError
 from materials.management.commands import reembed
 from materials.models import MaterialChunk
+from medtext.embeddings import LocalEmbedder, TransientEmbeddingError
 from tests.factories import MaterialChunkFactory, MaterialFactory
 from tests.fake_openai import FakeOpenAI
 

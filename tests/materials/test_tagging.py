@@ -1,7 +1,7 @@
 import pytest
 
 from materials.tagging import AutoTag, auto_tags
-from materials.vocabulary import entry_for, find_terms, same_category, terms_in, vocabulary
+from medtext.vocabulary import entry_for, find_terms, same_category, terms_in, vocabulary
 
 CARDIOLOGY = """Stable angina is chest pain on exertion caused by myocardial ischemia, usually from coronary
 artery disease. An electrocardiogram at rest is often normal, and an exercise stress test shows the

@@ -6,7 +6,7 @@ import socket
 import numpy as np
 import pytest
 
-from materials.vocabulary import entry_for, find_terms
+from medtext.vocabulary import entry_for, find_terms
 from questions.generation import (
     DraftQuestion,
     GenerationError,
@@ -358,7 +358,7 @@ def test_negated_and_hedged_sentences_give_no_questions():
 
 
 def test_offline_questions_with_the_real_embedder():
-    embeddings = pytest.importorskip("materials.embeddings", reason="materials/embeddings.py is not there yet")
+    embeddings = pytest.importorskip("medtext.embeddings", reason="medtext/embeddings.py is not there yet")
     embedder = embeddings.get_embedder()
 
     result = _generate(embedder=embedder)

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from materials.embeddings import Embedder, EmbeddingError, get_embedder
 from materials.models import MaterialChunk
+from medtext.embeddings import Embedder, EmbeddingError, get_embedder
 from studyin.rls import ROLE_SYSTEM, rls_context
 
 INDEX_NAME = "idx_chunks_embedding"

@@ -25,14 +25,15 @@ from typing import Protocol
 import numpy as np
 from django.conf import settings
 
-from studyin.openai_http import endpoint_url, post_json
+from medtext.errors import ServiceError, TransientServiceError
+from medtext.openai_http import endpoint_url, post_json
 
 
-class EmbeddingError(Exception):
+class EmbeddingError(ServiceError):
     """A permanent failure: bad configuration, a request the server refuses, a wrong dimension."""
 
 
-class TransientEmbeddingError(EmbeddingError):
+class TransientEmbeddingError(EmbeddingError, TransientServiceError):
     """A failure worth retrying: timeouts, connection errors, 429 and 5xx answers."""
 
 

@@ -35,7 +35,15 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from materials.parsing import Page
+
+@dataclass(frozen=True)
+class Page:
+    """A parsed page (materials/parsing.py makes them)."""
+
+    number: int  # 1-based: the PDF page; for DOCX/Markdown/text the section number
+    text: str  # normalised text of that page or section
+    heading: str = ""  # DOCX/Markdown: the section's heading (citations use it)
+
 
 # Words that end with "." without ending a sentence. Compared lower-case, without the dot and any
 # opening bracket or quote. "etc." is left out on purpose: it ends sentences as often as not, and
