@@ -6,7 +6,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from studyin.models import UUIDModel, created_at_field, owner_field
+from studyin.models import UUIDModel, choices_check, created_at_field, owner_field
 
 
 class UserManager(BaseUserManager):
@@ -32,6 +32,11 @@ class UserManager(BaseUserManager):
         return self.get(email=username.lower())
 
 
+class Scheduler(models.TextChoices):
+    FSRS = "fsrs", "FSRS (recommended)"
+    SM2 = "sm2", "SM-2 (classic Anki)"
+
+
 class User(UUIDModel, AbstractBaseUser, PermissionsMixin):
     """Seed 000's `users`. Django adds only `is_staff`, `is_superuser` and the group tables."""
 
@@ -48,6 +53,14 @@ class User(UUIDModel, AbstractBaseUser, PermissionsMixin):
 
     daily_goal_minutes = models.IntegerField(default=30, db_default=30)
     notifications_enabled = models.BooleanField(default=True, db_default=True)
+    # Added to the seed: the student's day for streaks and goals, how reviews are scheduled,
+    # the exam the reviews aim at, streak freezes held, and the weekly leaderboard.
+    time_zone = models.CharField(max_length=64, default="UTC", db_default="UTC")
+    scheduler = models.CharField(max_length=10, choices=Scheduler.choices, default=Scheduler.FSRS, db_default="fsrs")
+    desired_retention = models.FloatField(default=0.9, db_default=0.9)
+    exam_date = models.DateField(null=True, blank=True)
+    streak_freezes = models.IntegerField(default=0, db_default=0)
+    leaderboard_opt_in = models.BooleanField(default=False, db_default=False)
 
     is_active = models.BooleanField(default=True, db_default=True)
     is_verified = models.BooleanField(default=False, db_default=False)
@@ -76,6 +89,13 @@ class User(UUIDModel, AbstractBaseUser, PermissionsMixin):
             models.CheckConstraint(
                 condition=Q(daily_goal_minutes__gt=0, daily_goal_minutes__lte=480), name="valid_daily_goal"
             ),
+            models.CheckConstraint(
+                condition=Q(desired_retention__gte=0.7, desired_retention__lte=0.97), name="valid_desired_retention"
+            ),
+            models.CheckConstraint(
+                condition=Q(streak_freezes__gte=0, streak_freezes__lte=2), name="valid_streak_freezes"
+            ),
+            choices_check("users", "scheduler", Scheduler),
         ]
         # idx_users_email is left out: users_email_key already indexes email.
         indexes = [

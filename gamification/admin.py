@@ -1,11 +1,32 @@
+from django import forms
 from django.contrib import admin
 
+from gamification.achievements import UnknownCondition, conditions_check
 from gamification.models import Achievement, UserAchievement, UserStreak, XPTransaction
 from studyin.admin import ReadOnlyAdminMixin
 
 
+class AchievementForm(forms.ModelForm):
+    class Meta:
+        model = Achievement
+        fields = "__all__"
+        help_texts = {
+            "unlock_conditions": 'All must hold, e.g. {"streak_days": 14} or {"topic": "Renal", '
+            '"mastery_percentage": 80}. The conditions the engine knows are listed in gamification/achievements.py.'
+        }
+
+    def clean_unlock_conditions(self):
+        conditions = self.cleaned_data["unlock_conditions"]
+        try:
+            conditions_check(conditions)
+        except UnknownCondition as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return conditions
+
+
 @admin.register(Achievement)
 class AchievementAdmin(admin.ModelAdmin):
+    form = AchievementForm
     list_display = ("code", "name", "icon", "category", "rarity", "xp_reward", "is_active")
     list_filter = ("category", "rarity", "is_active")
     search_fields = ("code", "name")
@@ -14,7 +35,9 @@ class AchievementAdmin(admin.ModelAdmin):
 
 
 @admin.register(UserAchievement)
-class UserAchievementAdmin(admin.ModelAdmin):
+class UserAchievementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Derived from the student's answers by the engine, which awards the XP: not edited by hand."""
+
     list_display = ("user", "achievement", "progress", "is_completed", "unlocked_at")
     list_filter = ("is_completed", "achievement")
     list_select_related = ("user", "achievement")
@@ -40,8 +63,10 @@ class XPTransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(UserStreak)
-class UserStreakAdmin(admin.ModelAdmin):
-    list_display = ("user", "streak_date", "questions_answered", "study_minutes", "is_frozen")
+class UserStreakAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Study days, written by the answer path."""
+
+    list_display = ("user", "streak_date", "questions_answered", "study_minutes", "goal_met", "is_frozen")
     list_filter = ("is_frozen",)
     list_select_related = ("user",)
     search_fields = ("user__email",)

@@ -111,7 +111,10 @@ class UserStreak(UUIDModel):
     streak_date = models.DateField()
     is_frozen = models.BooleanField(default=False, db_default=False)  # a streak freeze was used
     questions_answered = models.IntegerField(default=0, db_default=0)
-    study_minutes = models.IntegerField(default=0, db_default=0)
+    study_minutes = models.IntegerField(default=0, db_default=0)  # study_seconds // 60
+    # Added to the seed: minutes are too coarse to add up answers of 40 s; the goal's XP once a day.
+    study_seconds = models.IntegerField(default=0, db_default=0)
+    goal_met = models.BooleanField(default=False, db_default=False)
     created_at = created_at_field()
 
     class Meta:

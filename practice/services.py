@@ -1,9 +1,11 @@
 """Writes for practice blocks: build, answer, mark, strike out, navigate, pause, resume, finish.
 
-`answer_submit` is the hot path (bench/answer_path.py): one transaction, a fixed handful of
-statements, and idempotent, so a double click or a retried request records one attempt.
+`answer_submit` is the hot path (bench/answer_path.py): one transaction composing the apps that
+own what an answer changes, a fixed handful of statements, and idempotent, so a double click or a
+retried request records one attempt.
 """
 
+import dataclasses
 import datetime
 import uuid
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from django.db.models.functions import Extract, Greatest, Least
 from django.utils import timezone
 
 from accounts.models import User
+from gamification.services import RewardOutcome, answer_reward
 from practice.models import PracticeSession, PracticeSessionQuestion, SessionStatus, SessionType
 from practice.selectors import (
     BLOCK_SIZE_MAX,
@@ -23,9 +26,11 @@ from practice.selectors import (
     BlockFilters,
     block_candidates,
 )
+from progress.services import ProgressOutcome, answer_progress_record
+from questions.answers import RecordedAnswer, attempt_record
 from questions.models import AttemptType
 from questions.selectors import questions_visible_to
-from studyin.cache import user_due_reviews_key, user_stats_key
+from studyin.cache import user_stats_key
 
 ATTEMPT_TYPES = {
     SessionType.TUTOR: AttemptType.PRACTICE,
@@ -86,85 +91,32 @@ def _block_create(*, user: User, filters: BlockFilters, question_ids: list) -> P
 
 # --- Answering -------------------------------------------------------------------------------
 
-# One statement each: counters are incremented in SQL, never read-modify-written in Python,
-# so concurrent answers from many students never lose a count.
-_QUESTION_STATS = """
-UPDATE questions SET times_answered = times_answered + 1, times_correct = times_correct + %(correct)s,
-       answer_counts = studyin_count_answer(answer_counts, %(slot)s)
-WHERE id = %(question)s
-"""
-_PROGRESS = """
-INSERT INTO user_progress (id, user_id, question_id, total_attempts, correct_attempts, avg_confidence,
-                           avg_time_seconds, last_attempt_at, created_at, updated_at)
-VALUES (gen_random_uuid(), %(user)s, %(question)s, 1, %(correct)s, %(confidence)s, %(seconds)s, %(now)s, %(now)s, %(now)s)
-ON CONFLICT (user_id, question_id) DO UPDATE SET
-    total_attempts = user_progress.total_attempts + 1,
-    correct_attempts = user_progress.correct_attempts + EXCLUDED.correct_attempts,
-    avg_confidence = coalesce(
-        (user_progress.avg_confidence * user_progress.total_attempts + EXCLUDED.avg_confidence)
-            / (user_progress.total_attempts + 1),
-        user_progress.avg_confidence, EXCLUDED.avg_confidence),
-    avg_time_seconds = (coalesce(user_progress.avg_time_seconds, 0) * user_progress.total_attempts
-                        + EXCLUDED.avg_time_seconds) / (user_progress.total_attempts + 1),
-    last_attempt_at = EXCLUDED.last_attempt_at,
-    updated_at = EXCLUDED.updated_at
-"""
-# Proficiency from the topic's totals after this answer: novice until 10 answers, then by accuracy.
-PROFICIENCY_SQL = """CASE WHEN {n} < 10 THEN 'novice' WHEN {c} * 100 < {n} * 50 THEN 'beginner'
-    WHEN {c} * 100 < {n} * 70 THEN 'intermediate' WHEN {c} * 100 < {n} * 85 THEN 'advanced' ELSE 'expert' END"""
-_MASTERY = f"""
-INSERT INTO mastery_levels (id, user_id, topic, questions_answered, questions_correct, proficiency_level, last_updated)
-VALUES (gen_random_uuid(), %(user)s, %(topic)s, 1, %(correct)s, 'novice', %(now)s)
-ON CONFLICT (user_id, topic) DO UPDATE SET
-    questions_answered = mastery_levels.questions_answered + 1,
-    questions_correct = mastery_levels.questions_correct + EXCLUDED.questions_correct,
-    proficiency_level = {PROFICIENCY_SQL.format(n="(mastery_levels.questions_answered + 1)",
-                                             c="(mastery_levels.questions_correct + EXCLUDED.questions_correct)")},
-    last_updated = EXCLUDED.last_updated
-"""  # fmt: skip
-
-# Every write of an answer in one statement (data-modifying CTEs): the attempt, the block item,
-# the block's score, the question's counters, the student's progress and mastery. One round
-# trip instead of six on the hot path; bench/answer_path.py runs the very same SQL raw.
-ANSWER_WRITES = f"""
-WITH attempt AS (
-    INSERT INTO user_question_attempts (id, user_id, question_id, selected_index, is_correct, confidence_rating,
-                                        time_taken_seconds, attempt_type, session_id, answered_at)
-    VALUES (gen_random_uuid(), %(user)s, %(question)s, %(selected)s, %(is_correct)s, %(confidence)s, %(seconds)s,
-            %(attempt_type)s, %(session)s, %(now)s)
-), item AS (
-    UPDATE practice_session_questions SET selected_index = %(selected)s, confidence_rating = %(confidence)s,
-           is_correct = %(is_correct)s, time_taken_seconds = %(seconds)s, answered_at = %(now)s
-    WHERE id = %(item)s
-), block AS (
-    UPDATE practice_sessions SET correct_count = correct_count + %(correct)s WHERE id = %(session)s
-), counters AS ({_QUESTION_STATS}), progress AS ({_PROGRESS})
-{_MASTERY}
-"""
-
-
-def proficiency_for(*, answered: int, correct: int) -> str:
-    """The rule of PROFICIENCY_SQL, in Python (for pages and tests)."""
-    if answered < 10:
-        return "novice"
-    for level, cutoff in (("beginner", 50), ("intermediate", 70), ("advanced", 85)):
-        if correct * 100 < answered * cutoff:
-            return level
-    return "expert"
-
-
 # The block item, locked, with what answering it needs from its block and question. The join
 # on the student's id makes anyone else's block "no such question"; the one on `questions`
 # runs under row-level security, so a question the student may no longer see is not found.
+# The student's row is locked too: one answer of a student at a time, so that the services
+# after it (a review card, the XP total, the streak) never start from the same state twice.
 ANSWER_LOCK = """
 SELECT i.id, i.answered_at, i.shown_at, i.viewed_seconds, s.status, s.session_type, s.time_limit_seconds,
-       s.elapsed_seconds,
-       s.resumed_at, q.id, q.correct_index, q.topic, jsonb_array_length(q.options)
+       s.elapsed_seconds, s.resumed_at, q.id, q.correct_index, q.topic, q.difficulty, jsonb_array_length(q.options)
 FROM practice_session_questions i
 JOIN practice_sessions s ON s.id = i.session_id
 JOIN questions q ON q.id = i.question_id
+JOIN users u ON u.id = s.user_id
 WHERE i.session_id = %(session)s AND i.question_order = %(position)s AND s.user_id = %(user)s
-FOR UPDATE OF i
+FOR UPDATE OF i, u
+"""
+
+# The block's side of an answer: the item and the block's score, and whether any question of
+# the block is left unanswered (the snapshot still sees this item unanswered: 1 means none).
+ANSWER_ITEM_WRITE = """
+WITH item AS (
+    UPDATE practice_session_questions SET selected_index = %(selected)s, confidence_rating = %(confidence)s,
+           is_correct = %(is_correct)s, time_taken_seconds = %(seconds)s, answered_at = %(now)s
+    WHERE id = %(item)s
+)
+UPDATE practice_sessions SET correct_count = correct_count + %(correct)s WHERE id = %(session)s
+RETURNING (SELECT count(*) FROM practice_session_questions WHERE session_id = %(session)s AND answered_at IS NULL)
 """
 
 
@@ -183,13 +135,19 @@ class _Locked(NamedTuple):
     question_id: uuid.UUID
     correct_index: int
     topic: str
+    difficulty: str
     option_count: int
 
 
 @dataclass(frozen=True)
-class AnswerResult:
+class AnswerOutcome:
+    """What the student should see of an answer: right or wrong, and what it earned."""
+
     recorded: bool  # False when this answer had already been recorded (double submit)
     is_correct: bool | None  # None when it had already been recorded
+    session_type: str = ""
+    progress: ProgressOutcome | None = None  # the topic's mastery, the card's next review
+    reward: RewardOutcome | None = None  # XP, level, streak, daily goal, achievements
 
 
 def answer_submit(
@@ -200,32 +158,51 @@ def answer_submit(
     selected_index: int,
     confidence: int | None = None,
     time_taken_seconds: int | None = None,
-) -> AnswerResult:
-    """Record the answer to the block's question at `position`, exactly once.
+) -> AnswerOutcome:
+    """Record the answer to the block's question at `position`, exactly once, and everything
+    that follows from it, in one transaction and in this order, each step by the app that owns
+    its tables, handed the same `RecordedAnswer`:
 
-    One transaction (joining the request's, without a savepoint) of two statements: lock the
-    block item (ANSWER_LOCK), then write the attempt, the item, the block's score, the
-    question's peer counters, the student's progress on the question and their mastery of its
-    topic (ANSWER_WRITES). The lock makes a second submit of the same item wait, then find it
-    answered and record nothing. Refusals (not found, paused, ended, no such option) raise.
+    1. practice: lock the block item and the student's row (ANSWER_LOCK), then write the item
+       and the block's score (ANSWER_ITEM_WRITE);
+    2. questions: the attempt and the question's peer counters (`attempt_record`);
+    3. progress: the question's progress, the topic's mastery and the review card
+       (`answer_progress_record`);
+    4. gamification: XP, the study day and streak, the daily goal, achievements (`answer_reward`).
+
+    The lock makes a second submit of the same item wait, then find it answered and record
+    nothing. Refusals (not found, paused, ended, no such option) are decided from the locked row
+    before anything is written, and raised. The block is a savepoint inside the request's
+    transaction (studyin/rls.py says who owns which transaction), so whatever raises in it
+    rolls back the answer alone and never dooms the request.
     """
     now = timezone.now()
-    # Nothing in this block may raise: inside the request's transaction (no savepoint) an
-    # exception would doom the whole request. Problems are raised after it.
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(ANSWER_LOCK, {"session": session_id, "position": position, "user": user.pk})
         row = cursor.fetchone()
         locked = _Locked(*row) if row else None
         problem = _answer_problem(locked, selected_index, now)
-        correct = None
-        if problem is None and locked.answered_at is None:
-            params = _answer_params(user, session_id, locked, selected_index, confidence, time_taken_seconds, now)
-            cursor.execute(ANSWER_WRITES, params)
-            correct = params["is_correct"]
-            transaction.on_commit(lambda: cache.delete_many([user_stats_key(user.pk), user_due_reviews_key(user.pk)]))
-    if problem is not None:
-        raise problem
-    return AnswerResult(recorded=correct is not None, is_correct=correct)
+        if problem is not None:
+            raise problem
+        if locked.answered_at is not None:
+            return AnswerOutcome(recorded=False, is_correct=None)
+        answer = _recorded(user, session_id, locked, selected_index, confidence, time_taken_seconds, now)
+        cursor.execute(
+            ANSWER_ITEM_WRITE,
+            {"item": locked.item_id, "session": session_id, "selected": selected_index, "confidence": confidence,
+             "is_correct": answer.is_correct, "correct": int(answer.is_correct), "seconds": answer.seconds, "now": now},
+        )  # fmt: skip
+        (unanswered,) = cursor.fetchone()
+        if unanswered == 1 and locked.session_type == SessionType.REVIEW:
+            answer = dataclasses.replace(answer, completes_review=True)
+        attempt_record(answer=answer)
+        progress = answer_progress_record(answer=answer)
+        reward = answer_reward(
+            answer=answer, topic_answered=progress.topic_answered, topic_mastery=progress.mastery_percentage
+        )
+    return AnswerOutcome(
+        recorded=True, is_correct=answer.is_correct, session_type=locked.session_type, progress=progress, reward=reward
+    )
 
 
 def _answer_problem(locked: _Locked | None, selected_index: int, now: datetime.datetime) -> Exception | None:
@@ -242,17 +219,16 @@ def _answer_problem(locked: _Locked | None, selected_index: int, now: datetime.d
     return None
 
 
-def _answer_params(user, session_id, locked: _Locked, selected_index, confidence, time_taken_seconds, now) -> dict:
+def _recorded(user, session_id, locked: _Locked, selected_index, confidence, time_taken_seconds, now) -> RecordedAnswer:
     if time_taken_seconds is None:  # the time on screen: earlier showings, and this one
         showing = (now - locked.shown_at).total_seconds() if locked.shown_at else 0
         time_taken_seconds = locked.viewed_seconds + max(0, showing)
-    correct = selected_index == locked.correct_index
-    return {
-        "user": user.pk, "question": locked.question_id, "item": locked.item_id, "session": session_id,
-        "selected": selected_index, "slot": selected_index + 1, "is_correct": correct, "correct": int(correct),
-        "confidence": confidence, "seconds": max(0, min(int(time_taken_seconds), MAX_SECONDS_PER_ANSWER)),
-        "now": now, "topic": locked.topic, "attempt_type": str(ATTEMPT_TYPES[locked.session_type]),
-    }  # fmt: skip
+    return RecordedAnswer(
+        user_id=user.pk, question_id=locked.question_id, topic=locked.topic, difficulty=locked.difficulty,
+        selected_index=selected_index, is_correct=selected_index == locked.correct_index, confidence=confidence,
+        seconds=max(0, min(int(time_taken_seconds), MAX_SECONDS_PER_ANSWER)), answered_at=now,
+        attempt_type=str(ATTEMPT_TYPES[locked.session_type]), session_id=session_id,
+    )  # fmt: skip
 
 
 # --- Block state -----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ partial back instead, so submit, mark, strike-out and confidence never reload th
 block state is in the database, so a reload, a pause or a server restart loses nothing.
 """
 
+import datetime
 import functools
 from dataclasses import dataclass, field
 
@@ -14,6 +15,7 @@ from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -179,7 +181,9 @@ def _ended_by_clock(request: HttpRequest, session: PracticeSession) -> bool:
     return False
 
 
-def _render_question(request: HttpRequest, session: PracticeSession, position: int, *, error: str = "") -> HttpResponse:
+def _render_question(
+    request: HttpRequest, session: PracticeSession, position: int, *, error: str = "", reward: list[str] = ()
+) -> HttpResponse:
     items = selectors.session_items(session=session)
     item = next((i for i in items if i.question_order == position), None)
     if item is None:  # its question is no longer visible to the student (unverified, material deleted)
@@ -199,6 +203,7 @@ def _render_question(request: HttpRequest, session: PracticeSession, position: i
         "time_left": (left := services.time_left(session)),
         "clock": _clock(left),
         "error": error,
+        "reward": reward,
     }
     template = "practice/_question.html" if request.htmx else "practice/block.html"
     return render(request, template, context)
@@ -328,7 +333,7 @@ def answer(request: HttpRequest, session_id, position: int) -> HttpResponse:
     if not form.is_valid() or form.cleaned_data["choice"] is None:
         return _answer_incomplete(request, session_id, position)
     try:
-        services.answer_submit(
+        outcome = services.answer_submit(
             user=request.user, session_id=session_id, position=position,
             selected_index=form.cleaned_data["choice"], confidence=form.cleaned_data["confidence"],
         )  # fmt: skip
@@ -340,9 +345,43 @@ def answer(request: HttpRequest, session_id, position: int) -> HttpResponse:
         return _go(request, reverse("practice:question", args=[session.pk, position]))
     except services.OptionMissing:
         return _after(request, _get_session_for_user(request, session_id), position, error=OPTION_MISSING)
+    lines = reward_lines(outcome) if outcome.recorded and outcome.session_type in FEEDBACK_MODES else []
     if request.htmx:
-        return _render_question(request, _get_session_for_user(request, session_id), position)
+        return _render_question(request, _get_session_for_user(request, session_id), position, reward=lines)
+    if lines:
+        messages.success(request, " · ".join(lines), extra_tags="reward")
     return redirect("practice:question", session_id, position)
+
+
+def reward_lines(outcome: services.AnswerOutcome) -> list[str]:
+    """What an answer earned, for the small celebration of tutor and review blocks (timed and
+    test blocks show nothing until they end, the summary shows the totals)."""
+    reward, progress = outcome.reward, outcome.progress
+    lines = [f"+{reward.xp_gained} XP"]
+    if reward.level_up:
+        lines.append(f"⭐ Level {reward.level} reached")
+    if reward.streak_extended:
+        covered = f", a freeze covered {reward.freezes_used} missed day{'s' if reward.freezes_used > 1 else ''}"
+        lines.append(f"🔥 {reward.streak}-day streak{covered if reward.freezes_used else ''}")
+    if reward.goal_met:
+        lines.append("🎯 Daily goal met")
+    lines += [f"{a.icon} {a.name} unlocked".strip() for a in reward.achievements]
+    if progress.became_leech:
+        lines.append("This question keeps slipping: it is now a leech (see your reviews)")
+    else:
+        lines.append(f"Next review {_review_in(progress.next_review - timezone.now())}")
+    return lines
+
+
+def _review_in(delta: datetime.timedelta) -> str:
+    minutes = max(1, round(delta.total_seconds() / 60))
+    if minutes < 60:
+        return f"in {minutes} minute{'s' if minutes > 1 else ''}"
+    days = round(delta.total_seconds() / 86400)
+    if days < 1:
+        hours = round(minutes / 60)
+        return f"in {hours} hour{'s' if hours > 1 else ''}"
+    return "tomorrow" if days == 1 else f"in {days} days"
 
 
 @_block_action()

@@ -91,10 +91,23 @@ class MasteryLevel(UUIDModel):
         ]
 
 
+class CardState(models.IntegerChoices):
+    """FSRS's states (fsrs.State); SM-2 cards are "review" once answered."""
+
+    LEARNING = 1
+    REVIEW = 2
+    RELEARNING = 3
+
+
 class SM2ReviewCard(UUIDModel):
-    """A question scheduled for spaced repetition. Whether a card is due is derived at query time
-    (next_review_date <= today): the seed's generated `is_due` is not immutable, so PostgreSQL
-    rejects it."""
+    """A question scheduled for spaced repetition, by the student's scheduler (progress/scheduling.py).
+
+    The seed's columns hold SM-2's state (repetitions, easiness factor, interval, next review
+    date); the added ones FSRS's (state, step, stability, difficulty) and what both share: `due`
+    (the time the card is due; the due queue reads it), `lapses` (answers forgotten after the card
+    was learnt) and `is_suspended` (a leech: LEECH_LAPSES lapses). The review history is the
+    attempts table. Whether a card is due is derived at query time: the seed's generated `is_due`
+    is not immutable, so PostgreSQL rejects it."""
 
     user = owner_field("review_cards")
     question = models.ForeignKey(
@@ -105,6 +118,13 @@ class SM2ReviewCard(UUIDModel):
     interval_days = models.IntegerField(default=1, db_default=1)
     next_review_date = models.DateField()
     last_reviewed_at = models.DateTimeField(null=True, blank=True)
+    state = models.SmallIntegerField(choices=CardState.choices, default=CardState.LEARNING, db_default=1)
+    step = models.SmallIntegerField(null=True, blank=True)
+    stability = models.FloatField(null=True, blank=True)
+    difficulty = models.FloatField(null=True, blank=True)
+    due = models.DateTimeField(db_default=Now())
+    lapses = models.IntegerField(default=0, db_default=0)
+    is_suspended = models.BooleanField(default=False, db_default=False)
     created_at = created_at_field()
     updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
@@ -115,10 +135,12 @@ class SM2ReviewCard(UUIDModel):
             models.UniqueConstraint(fields=["user", "question"], name="unique_user_question_card"),
             models.CheckConstraint(condition=Q(easiness_factor__gte=1.3), name="valid_easiness_factor"),
             models.CheckConstraint(condition=Q(interval_days__gt=0), name="positive_interval"),
+            models.CheckConstraint(condition=Q(state__in=CardState.values), name="sm2_review_cards_state_valid"),
+            models.CheckConstraint(condition=Q(lapses__gte=0), name="non_negative_lapses"),
         ]
         # idx_sm2_next_review and idx_sm2_is_due (CURRENT_DATE in an index) are replaced by one
-        # index that answers "this user's cards due by date D".
+        # index that answers "this user's cards due by time T", suspended cards left out.
         indexes = [
             models.Index(fields=["question"], name="idx_sm2_question_id"),
-            models.Index(fields=["user", "next_review_date"], name="idx_sm2_user_next_review"),
+            models.Index(fields=["user", "due"], name="idx_sm2_user_due", condition=Q(is_suspended=False)),
         ]

@@ -16,3 +16,7 @@ def user_due_reviews_key(user_id) -> str:
 
 def ratelimit_key(subject: str, endpoint: str) -> str:
     return f"ratelimit:{subject}:{endpoint}"
+
+
+def leaderboard_key(timeframe: str) -> str:
+    return f"leaderboard:{timeframe}"  # a sorted set of user id -> XP; timeframe: the ISO week, 2026-W49

@@ -1,4 +1,16 @@
-"""Row-level security context (DESIGN.md "Row-level security").
+"""Row-level security context (DESIGN.md "Row-level security"), and who owns a transaction.
+
+Transactions (STYLE.md item 3, said once, here):
+- In a request, the middleware below owns the one transaction; it is opened before the view runs
+  and committed (or, on an exception or a 5xx, rolled back) after. A service called by a view
+  joins it: its `atomic()` is a savepoint, so a service that raises rolls back its own writes and
+  leaves the request usable (the answer path, practice/services.py, relies on it); `durable=True`
+  is never used under a request. `on_commit` callbacks (tasks, cache invalidation) run when the
+  middleware commits.
+- In a task or a management command, the service owns its transactions: each `rls_context()`
+  (or `atomic()`) is a transaction of its own, committed when the block ends. A service that
+  must run alone (a pipeline stage, the reaper) opens short transactions itself and never runs
+  inside a request.
 
 Policies read `app.current_user_id` (seed 003) and `app.role`. Both are set with
 `set_config(..., true)`: they last until the end of the current transaction, so they can never

@@ -16,8 +16,8 @@ from materials.models import Material, MaterialProcessingJob
 from materials.selectors import passages_search
 from practice.models import PracticeSession, PracticeSessionQuestion
 from practice.selectors import SECONDS_PER_QUESTION
-from practice.services import proficiency_for
 from progress.models import MasteryLevel, UserProgress
+from progress.services import proficiency_for
 from questions.models import Question, QuestionExplanation, QuestionFlag, QuestionOption, UserQuestionAttempt
 from studyin.rls import rls_context, rls_set
 from tests import factories

@@ -3,14 +3,13 @@ import datetime
 import pytest
 import time_machine
 from django.core.cache import cache
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from practice import services
 from practice.models import PracticeSession, PracticeSessionQuestion, SessionStatus
 from practice.selectors import BlockFilters, block_candidates
 from progress.models import MasteryLevel, UserProgress
+from progress.services import proficiency_for
 from questions.models import Question, UserQuestionAttempt
 from questions.selectors import own_answer_counts, peer_stats
 from studyin.cache import user_due_reviews_key, user_stats_key
@@ -129,19 +128,12 @@ def test_an_answer_and_the_end_of_a_block_clear_the_students_cached_stats(
     assert cache.get(keys[0]) is None
 
 
-def test_the_answer_path_is_a_handful_of_statements(student, bank):
-    session = _block(student, size=1, topics=("Renal",))
-    with CaptureQueriesContext(connection) as queries:
-        services.answer_submit(user=student, session_id=session.pk, position=1, selected_index=0)
-    assert len(queries) == 2  # the lock; then attempt, item, block, counters, progress and mastery in one
-
-
 def test_proficiency_levels():
-    assert services.proficiency_for(answered=9, correct=9) == "novice"
-    assert services.proficiency_for(answered=10, correct=4) == "beginner"
-    assert services.proficiency_for(answered=10, correct=6) == "intermediate"
-    assert services.proficiency_for(answered=10, correct=8) == "advanced"
-    assert services.proficiency_for(answered=10, correct=9) == "expert"
+    assert proficiency_for(answered=9, correct=9) == "novice"
+    assert proficiency_for(answered=10, correct=4) == "beginner"
+    assert proficiency_for(answered=10, correct=6) == "intermediate"
+    assert proficiency_for(answered=10, correct=8) == "advanced"
+    assert proficiency_for(answered=10, correct=9) == "expert"
 
 
 def test_sql_and_python_proficiency_agree(student, bank):
@@ -150,7 +142,7 @@ def test_sql_and_python_proficiency_agree(student, bank):
         session = services.block_start_from_questions(user=student, question_ids=[verified[i % 5].pk])
         services.answer_submit(user=student, session_id=session.pk, position=1, selected_index=0 if i % 4 else 1)
     mastery = MasteryLevel.objects.get(user=student, topic="Cardiology")
-    assert mastery.proficiency_level == services.proficiency_for(
+    assert mastery.proficiency_level == proficiency_for(
         answered=mastery.questions_answered, correct=mastery.questions_correct
     )
 

@@ -52,8 +52,9 @@ from materials import services as materials_services
 from materials.models import Material, MaterialChunk, MaterialProcessingJob
 from practice.models import PracticeSession, SessionStatus, SessionType
 from practice.selectors import BLOCK_SIZE_MAX, SECONDS_PER_QUESTION, BlockFilters
-from practice.services import ATTEMPT_TYPES, PROFICIENCY_SQL
+from practice.services import ATTEMPT_TYPES
 from progress.models import MasteryLevel, UserProgress
+from progress.services import PROFICIENCY_SQL
 from questions import services as questions_services
 from questions.models import (
     AttemptType,

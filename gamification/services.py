@@ -1,0 +1,231 @@
+"""Writes for gamification: the XP ledger and the level, study days and streaks, the daily goal,
+achievements, the weekly leaderboard.
+
+The ledger (`xp_transactions`) is the truth: `users.xp` is always the sum of a student's rows and
+`users.level` the level that sum reaches (LEVEL_STEP). This app is the only writer of `users.xp`,
+`level`, `current_streak`, `max_streak`, `streak_freezes` and `last_study_date`, and writes them
+in the same statement as the ledger rows.
+
+`answer_reward` is a step of the answer path (practice/services.py `answer_submit`), inside that
+transaction, with the student's row already locked there: two statements, one read and one
+write. Amounts: README "XP, levels and streaks".
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.utils import timezone
+from django_redis import get_redis_connection
+
+from gamification.achievements import AnswerFacts, evaluate
+from gamification.models import XPSource
+from questions.answers import RecordedAnswer
+from studyin.cache import leaderboard_key, user_stats_key
+
+XP_CORRECT = 10
+XP_WRONG = 2  # effort counts too
+XP_DIFFICULTY = {"easy": 0, "medium": 5, "hard": 10, "nbme": 15}  # added to a right answer
+XP_REVIEW_COMPLETE = 20  # the last question of a review block answered
+XP_DAILY_GOAL = 25  # once a day, when the day's study time reaches the goal
+FREEZE_EVERY_DAYS = 7  # one streak freeze earned per 7 days of streak
+FREEZES_MAX = 2
+LEVEL_STEP = 100  # level L needs LEVEL_STEP * (1 + 2 + ... + (L - 1)) XP: 0, 100, 300, 600, 1000, ...
+
+
+def xp_for_level(level: int) -> int:
+    return LEVEL_STEP * level * (level - 1) // 2
+
+
+def level_for(xp: int) -> int:
+    """The highest level whose threshold `xp` reaches (the inverse of xp_for_level)."""
+    level = int((1 + math.sqrt(1 + 8 * max(0, xp) / LEVEL_STEP)) / 2)
+    while xp_for_level(level + 1) <= xp:
+        level += 1
+    while level > 1 and xp_for_level(level) > xp:
+        level -= 1
+    return level
+
+
+def answer_xp(*, is_correct: bool, difficulty: str) -> int:
+    return XP_CORRECT + XP_DIFFICULTY.get(difficulty, 0) if is_correct else XP_WRONG
+
+
+@dataclass(frozen=True)
+class Unlocked:
+    code: str
+    name: str
+    icon: str
+    xp: int
+
+
+@dataclass(frozen=True)
+class RewardOutcome:
+    xp_gained: int
+    xp: int
+    level: int
+    level_up: bool
+    streak: int
+    streak_extended: bool  # this answer made today a study day and the streak grew
+    freezes_used: int
+    goal_met: bool  # the daily goal was met with this answer
+    goal_seconds: int  # today's study time after this answer
+    goal_target_seconds: int
+    achievements: list[Unlocked] = field(default_factory=list)
+
+
+# The student's state for this answer. The answer path holds the users row locked (it was
+# locked before anything was written), so nothing read here can change before the write.
+STATE_READ = """
+SELECT u.xp, u.level, u.current_streak, u.streak_freezes, u.daily_goal_minutes, d.today, d.hour,
+       t.study_seconds, t.goal_met,
+       (SELECT max(s.streak_date) FROM user_streaks s WHERE s.user_id = u.id AND s.streak_date < d.today),
+       (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'id', a.id, 'code', a.code, 'name', a.name, 'icon', coalesce(a.icon, ''), 'xp', a.xp_reward,
+                   'conditions', a.unlock_conditions, 'progress', coalesce(ua.progress, 0))), '[]'::jsonb)
+        FROM achievements a
+        LEFT JOIN user_achievements ua ON ua.achievement_id = a.id AND ua.user_id = u.id
+        WHERE a.is_active AND NOT coalesce(ua.is_completed, false))
+FROM users u
+CROSS JOIN LATERAL (SELECT (%(now)s::timestamptz AT TIME ZONE u.time_zone)::date AS today,
+                           extract(hour FROM %(now)s::timestamptz AT TIME ZONE u.time_zone)::int AS hour) d
+LEFT JOIN user_streaks t ON t.user_id = u.id AND t.streak_date = d.today
+WHERE u.id = %(user)s
+"""
+
+# Every write of the reward in one statement: the ledger rows, the study days, the
+# achievements' progress, and the totals on the student's row.
+REWARD_WRITE = """
+WITH ledger AS (
+    INSERT INTO xp_transactions (id, user_id, amount, source, description, metadata, created_at)
+    SELECT gen_random_uuid(), %(user)s, x.amount, x.source, x.description, x.metadata, %(now)s
+    FROM jsonb_to_recordset(%(ledger)s::jsonb) AS x(amount int, source text, description text, metadata jsonb)
+), days AS (
+    INSERT INTO user_streaks (id, user_id, streak_date, is_frozen, questions_answered, study_minutes, study_seconds,
+                              goal_met, created_at)
+    SELECT gen_random_uuid(), %(user)s, d.day, d.frozen, d.answered, d.seconds / 60, d.seconds, d.goal_met, %(now)s
+    FROM jsonb_to_recordset(%(days)s::jsonb) AS d(day date, frozen boolean, answered int, seconds int, goal_met boolean)
+    ON CONFLICT (user_id, streak_date) DO UPDATE SET
+        questions_answered = user_streaks.questions_answered + EXCLUDED.questions_answered,
+        study_seconds = user_streaks.study_seconds + EXCLUDED.study_seconds,
+        study_minutes = (user_streaks.study_seconds + EXCLUDED.study_seconds) / 60,
+        goal_met = user_streaks.goal_met OR EXCLUDED.goal_met
+), unlocks AS (
+    INSERT INTO user_achievements (id, user_id, achievement_id, progress, is_completed, unlocked_at, created_at)
+    SELECT gen_random_uuid(), %(user)s, a.id, a.progress, a.done, CASE WHEN a.done THEN %(now)s::timestamptz END,
+           %(now)s
+    FROM jsonb_to_recordset(%(achievements)s::jsonb) AS a(id uuid, progress int, done boolean)
+    ON CONFLICT (user_id, achievement_id) DO UPDATE SET progress = EXCLUDED.progress,
+        is_completed = EXCLUDED.is_completed, unlocked_at = EXCLUDED.unlocked_at
+    WHERE NOT user_achievements.is_completed
+)
+UPDATE users SET xp = xp + %(gained)s, level = %(level)s, current_streak = %(streak)s,
+       max_streak = greatest(max_streak, %(streak)s), streak_freezes = %(freezes)s,
+       last_study_date = greatest(last_study_date, %(now)s::timestamptz)
+WHERE id = %(user)s
+"""
+
+
+def answer_reward(*, answer: RecordedAnswer, topic_answered: int, topic_mastery: float) -> RewardOutcome:
+    """XP for the answer, today as a study day (the streak, a freeze over a missed day, the daily
+    goal) and every achievement the answer completes, each unlocked once with its XP."""
+    with connection.cursor() as cursor:
+        cursor.execute(STATE_READ, {"user": answer.user_id, "now": answer.answered_at})
+        (xp, level, streak, freezes, goal_minutes, today, hour, today_seconds, goal_met_before, last_day,
+         catalogue) = cursor.fetchone()  # fmt: skip
+        catalogue = json.loads(catalogue) if isinstance(catalogue, str) else catalogue  # Django reads jsonb as text
+        ledger = [_entry(answer_xp(is_correct=answer.is_correct, difficulty=answer.difficulty),
+                         XPSource.QUESTION_ANSWERED, "Question answered", {"question": str(answer.question_id)})]  # fmt: skip
+        if answer.completes_review:
+            ledger.append(_entry(XP_REVIEW_COMPLETE, XPSource.REVIEW_COMPLETE, "Review block completed",
+                                 {"session": str(answer.session_id)}))  # fmt: skip
+
+        days, used = [], 0
+        first_today = today_seconds is None
+        if first_today:
+            missed = (today - last_day).days - 1 if last_day else None
+            if missed is not None and 0 < missed <= freezes:  # a freeze covers each missed day
+                days += [_day(last_day + datetime.timedelta(days=i), frozen=True) for i in range(1, missed + 1)]
+                used = missed
+            streak = streak + 1 if missed is not None and missed <= freezes and streak > 0 else 1
+            freezes -= used
+            if streak % FREEZE_EVERY_DAYS == 0:
+                freezes = min(FREEZES_MAX, freezes + 1)
+        seconds = (today_seconds or 0) + answer.seconds
+        goal_met = not goal_met_before and seconds >= goal_minutes * 60
+        days.append(_day(today, answered=1, seconds=answer.seconds, goal_met=goal_met))
+        if goal_met:
+            ledger.append(_entry(XP_DAILY_GOAL, XPSource.DAILY_GOAL_MET, "Daily goal met", {"day": today.isoformat()}))
+
+        facts = AnswerFacts(
+            is_correct=answer.is_correct, seconds=answer.seconds, local_hour=hour, topic=answer.topic,
+            topic_answered=topic_answered, topic_mastery=topic_mastery, streak_days=streak,
+        )  # fmt: skip
+        progress, unlocked = [], []
+        for achievement in catalogue:
+            measure, done = evaluate(achievement["conditions"], achievement["progress"], facts)
+            if measure != achievement["progress"] or done:
+                progress.append({"id": achievement["id"], "progress": measure, "done": done})
+            if done:
+                unlocked.append(
+                    Unlocked(achievement["code"], achievement["name"], achievement["icon"], achievement["xp"])
+                )
+                if achievement["xp"]:
+                    ledger.append(_entry(achievement["xp"], XPSource.ACHIEVEMENT_UNLOCK, f"Achievement: {achievement['name']}",
+                                         {"achievement": achievement["code"]}))  # fmt: skip
+
+        gained = sum(e["amount"] for e in ledger)
+        new_level = level_for(xp + gained)
+        cursor.execute(
+            REWARD_WRITE,
+            {
+                "user": answer.user_id, "now": answer.answered_at, "ledger": json.dumps(ledger),
+                "days": json.dumps(days), "achievements": json.dumps(progress), "gained": gained,
+                "level": new_level, "streak": streak, "freezes": freezes,
+            },
+        )  # fmt: skip
+    _after_commit(answer.user_id, gained, answer.answered_at)
+    return RewardOutcome(
+        xp_gained=gained, xp=xp + gained, level=new_level, level_up=new_level > level, streak=streak,
+        streak_extended=first_today, freezes_used=used, goal_met=goal_met, goal_seconds=seconds,
+        goal_target_seconds=goal_minutes * 60, achievements=unlocked,
+    )  # fmt: skip
+
+
+def _entry(amount: int, source: str, description: str, metadata: dict) -> dict:
+    return {"amount": amount, "source": str(source), "description": description, "metadata": metadata}
+
+
+def _day(day: datetime.date, *, frozen: bool = False, answered: int = 0, seconds: int = 0, goal_met=False) -> dict:
+    return {"day": day.isoformat(), "frozen": frozen, "answered": answered, "seconds": seconds, "goal_met": goal_met}
+
+
+def _after_commit(user_id, gained: int, at: datetime.datetime | None) -> None:
+    def refresh() -> None:
+        cache.delete(user_stats_key(user_id))
+        if gained:
+            leaderboard_add(user_id=user_id, amount=gained, at=at)
+
+    transaction.on_commit(refresh)
+
+
+def leaderboard_add(*, user_id, amount: int, at: datetime.datetime | None) -> None:
+    """Add XP to the week's sorted set; a Redis outage costs the increment, which the rebuild
+    from the ledger restores (gamification/selectors.py `leaderboard`)."""
+    try:
+        key = cache.make_key(leaderboard_key(week_of(at or timezone.now())))
+        redis = get_redis_connection("default")
+        if redis.exists(key):  # absent: the next read rebuilds it from the ledger, this answer included
+            redis.zincrby(key, amount, str(user_id))
+    except Exception:  # noqa: BLE001 - the ledger is the truth; the set is a cache of it
+        pass
+
+
+def week_of(at: datetime.datetime) -> str:
+    year, week, _ = at.isocalendar()
+    return f"{year}-W{week:02d}"

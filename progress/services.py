@@ -1,0 +1,139 @@
+"""Writes for progress: a student's progress on each question, mastery of each topic, and the
+review card of every answered question (progress/scheduling.py schedules it).
+
+`answer_progress_record` is a step of the answer path (practice/services.py `answer_submit`):
+it runs inside that transaction, two statements, and raises nothing of its own.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.utils import timezone
+
+from progress.models import SM2ReviewCard
+from progress.scheduling import CardState, grade_for, review
+from questions.answers import RecordedAnswer
+from studyin.cache import user_due_reviews_key, user_stats_key
+
+# Proficiency from the topic's totals: novice until 10 answers, then by accuracy.
+PROFICIENCY_SQL = """CASE WHEN {n} < 10 THEN 'novice' WHEN {c} * 100 < {n} * 50 THEN 'beginner'
+    WHEN {c} * 100 < {n} * 70 THEN 'intermediate' WHEN {c} * 100 < {n} * 85 THEN 'advanced' ELSE 'expert' END"""
+
+
+def proficiency_for(*, answered: int, correct: int) -> str:
+    """The rule of PROFICIENCY_SQL, in Python (for pages and tests)."""
+    if answered < 10:
+        return "novice"
+    for level, cutoff in (("beginner", 50), ("intermediate", 70), ("advanced", 85)):
+        if correct * 100 < answered * cutoff:
+            return level
+    return "expert"
+
+
+CARD_COLUMNS = (
+    "repetition_count", "easiness_factor", "interval_days", "state", "step", "stability", "difficulty", "due",
+    "last_reviewed_at", "lapses", "is_suspended",
+)  # fmt: skip
+
+# One statement: the question's progress and the topic's mastery (upserts, counters in SQL),
+# then what scheduling needs: the student's scheduler and the question's card, if any.
+PROGRESS_RECORD = f"""
+WITH progress AS (
+    INSERT INTO user_progress (id, user_id, question_id, total_attempts, correct_attempts, avg_confidence,
+                               avg_time_seconds, last_attempt_at, created_at, updated_at)
+    VALUES (gen_random_uuid(), %(user)s, %(question)s, 1, %(correct)s, %(confidence)s, %(seconds)s, %(now)s, %(now)s,
+            %(now)s)
+    ON CONFLICT (user_id, question_id) DO UPDATE SET
+        total_attempts = user_progress.total_attempts + 1,
+        correct_attempts = user_progress.correct_attempts + EXCLUDED.correct_attempts,
+        avg_confidence = coalesce(
+            (user_progress.avg_confidence * user_progress.total_attempts + EXCLUDED.avg_confidence)
+                / (user_progress.total_attempts + 1),
+            user_progress.avg_confidence, EXCLUDED.avg_confidence),
+        avg_time_seconds = (coalesce(user_progress.avg_time_seconds, 0) * user_progress.total_attempts
+                            + EXCLUDED.avg_time_seconds) / (user_progress.total_attempts + 1),
+        last_attempt_at = EXCLUDED.last_attempt_at,
+        updated_at = EXCLUDED.updated_at
+), mastery AS (
+    INSERT INTO mastery_levels (id, user_id, topic, questions_answered, questions_correct, proficiency_level,
+                                last_updated)
+    VALUES (gen_random_uuid(), %(user)s, %(topic)s, 1, %(correct)s, 'novice', %(now)s)
+    ON CONFLICT (user_id, topic) DO UPDATE SET
+        questions_answered = mastery_levels.questions_answered + 1,
+        questions_correct = mastery_levels.questions_correct + EXCLUDED.questions_correct,
+        proficiency_level = {PROFICIENCY_SQL.format(n="(mastery_levels.questions_answered + 1)",
+                                                 c="(mastery_levels.questions_correct + EXCLUDED.questions_correct)")},
+        last_updated = EXCLUDED.last_updated
+    RETURNING questions_answered, mastery_percentage
+)
+SELECT m.questions_answered, m.mastery_percentage, u.scheduler, u.desired_retention, c.id,
+       {", ".join(f"c.{column}" for column in CARD_COLUMNS)}
+FROM mastery m CROSS JOIN users u
+LEFT JOIN sm2_review_cards c ON c.user_id = u.id AND c.question_id = %(question)s
+WHERE u.id = %(user)s
+"""  # fmt: skip
+
+CARD_WRITE = f"""
+INSERT INTO sm2_review_cards (id, user_id, question_id, next_review_date, created_at, updated_at,
+                              {", ".join(CARD_COLUMNS)})
+VALUES (%(id)s, %(user)s, %(question)s, %(next_review_date)s, %(now)s, %(now)s,
+        {", ".join(f"%({column})s" for column in CARD_COLUMNS)})
+ON CONFLICT (user_id, question_id) DO UPDATE SET next_review_date = EXCLUDED.next_review_date,
+    updated_at = EXCLUDED.updated_at, {", ".join(f"{column} = EXCLUDED.{column}" for column in CARD_COLUMNS)}
+"""
+
+
+@dataclass(frozen=True)
+class ProgressOutcome:
+    topic_answered: int  # the student's answers in the question's topic, this one included
+    mastery_percentage: float  # of that topic, after this answer
+    next_review: datetime.datetime  # when the card is due
+    interval_days: int
+    became_leech: bool  # this answer suspended the card
+
+
+def answer_progress_record(*, answer: RecordedAnswer) -> ProgressOutcome:
+    """The question's progress, the topic's mastery and the question's review card after `answer`.
+
+    The card is read and written in the answer's transaction; the answer path holds the
+    student's row locked, so two answers of one student never schedule from the same state."""
+    params = {
+        "user": answer.user_id, "question": answer.question_id, "topic": answer.topic,
+        "correct": int(answer.is_correct), "confidence": answer.confidence, "seconds": answer.seconds,
+        "now": answer.answered_at,
+    }  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(PROGRESS_RECORD, params)
+        answered, mastery, scheduler, retention, card_id, *columns = cursor.fetchone()
+        before = CardState(**dict(zip(CARD_COLUMNS, columns, strict=True))) if card_id else CardState()
+        card_id = card_id or uuid.uuid4()
+        grade = grade_for(is_correct=answer.is_correct, confidence=answer.confidence)
+        after = review(
+            before, grade, answer.answered_at, scheduler=scheduler, card_id=card_id, desired_retention=retention
+        )
+        cursor.execute(CARD_WRITE, {**params, "id": card_id, "next_review_date": after.due.date(), **after.__dict__})
+    transaction.on_commit(
+        lambda: cache.delete_many([user_stats_key(answer.user_id), user_due_reviews_key(answer.user_id)])
+    )
+    return ProgressOutcome(
+        topic_answered=answered,
+        mastery_percentage=mastery,
+        next_review=after.due,
+        interval_days=after.interval_days,
+        became_leech=after.is_suspended and not before.is_suspended,
+    )
+
+
+def card_unsuspend(*, user, card_id) -> bool:
+    """Take a leech back into the reviews, due now."""
+    changed = SM2ReviewCard.objects.filter(pk=card_id, user=user, is_suspended=True).update(
+        is_suspended=False, due=timezone.now()
+    )
+    if changed:
+        transaction.on_commit(lambda: cache.delete_many([user_stats_key(user.pk), user_due_reviews_key(user.pk)]))
+    return bool(changed)
