@@ -9,7 +9,17 @@ from studyin.admin import ReadOnlyAdminMixin
 class AchievementForm(forms.ModelForm):
     class Meta:
         model = Achievement
-        fields = "__all__"
+        fields = (
+            "code",
+            "name",
+            "description",
+            "icon",
+            "category",
+            "xp_reward",
+            "unlock_conditions",
+            "rarity",
+            "is_active",
+        )
         help_texts = {
             "unlock_conditions": 'All must hold, e.g. {"streak_days": 14} or {"topic": "Renal", '
             '"mastery_percentage": 80}. The conditions the engine knows are listed in gamification/achievements.py.'

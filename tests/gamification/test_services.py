@@ -145,7 +145,7 @@ def test_each_seeded_achievement_unlocks_exactly_once(student):
 
 
 def test_a_wrong_answer_restarts_the_run_of_right_ones(student):
-    for i in range(9):
+    for _ in range(9):
         _answer_at(_day(0), student)
     _answer_at(_day(0), student, correct=False)
     perfect = UserAchievement.objects.get(user=student, achievement__code="perfect_10")
