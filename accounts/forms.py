@@ -1,9 +1,12 @@
+from zoneinfo import available_timezones
+
 from django import forms
 from django.contrib.auth.forms import SetPasswordForm, SetPasswordMixin
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
+from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Scheduler, User
 from accounts.services import email_normalise
 
 # The users.valid_email CHECK constraint. Django's EmailField alone lets through addresses the
@@ -60,6 +63,35 @@ class ProfileForm(forms.Form):
         help_text="How long you want to study each day, from 1 to 480 minutes.",
     )
     notifications_enabled = forms.BooleanField(label="Send me study reminders", required=False)
+    time_zone = forms.ChoiceField(
+        label="Time zone", help_text="Your study days, streak and daily goal follow your time zone's midnight."
+    )
+    exam_date = forms.DateField(
+        label="Exam date", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Reviews then aim at what you would forget by that day; the dashboard counts down to it.",
+    )  # fmt: skip
+    scheduler = forms.ChoiceField(label="Review scheduler", choices=Scheduler.choices, widget=forms.RadioSelect)
+    desired_retention = forms.IntegerField(
+        label="Desired recall (%)", min_value=70, max_value=97,
+        help_text="FSRS schedules each review for when your chance of recall falls to this: higher means more reviews.",
+    )  # fmt: skip
+    leaderboard_opt_in = forms.BooleanField(
+        label="Show my name and weekly XP on the leaderboard", required=False,
+        help_text="Only students who join see it; nothing else about you is shown.",
+    )  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [(zone, zone.replace("_", " ")) for zone in sorted(available_timezones())]
+
+    def clean_exam_date(self):
+        day = self.cleaned_data["exam_date"]
+        if day and day < timezone.localdate():
+            raise forms.ValidationError("The exam date is in the past.")
+        return day
+
+    def clean_desired_retention(self):
+        return self.cleaned_data["desired_retention"] / 100
 
 
 class PasswordResetRequestForm(forms.Form):

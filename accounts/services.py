@@ -13,6 +13,7 @@ from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -23,6 +24,7 @@ from django.utils import timezone
 
 from accounts.models import EmailVerificationToken, PasswordResetToken, RefreshToken, SingleUseToken, User
 from accounts.selectors import TokenInvalid, email_verification_token_get, password_reset_token_get, token_hash
+from studyin.cache import user_stats_key
 from studyin.ratelimit import Limit, address_key, ratelimit_clear, ratelimit_count, ratelimit_wait
 from studyin.rls import ROLE_SYSTEM, rls_context
 
@@ -176,12 +178,19 @@ def user_authenticate(*, email: str, password: str, client_ip: str) -> User:
 # --- Profile ---------------------------------------------------------------------------------
 
 
-def user_profile_update(*, user: User, name: str, daily_goal_minutes: int, notifications_enabled: bool) -> User:
+PROFILE_FIELDS = ("name", "daily_goal_minutes", "notifications_enabled", "time_zone", "exam_date", "scheduler",
+                  "desired_retention", "leaderboard_opt_in")  # fmt: skip
+
+
+def user_profile_update(*, user: User, **fields) -> User:
+    """Save the profile's fields (PROFILE_FIELDS); the dashboard's cached numbers depend on some
+    (the goal, the day's midnight, the exam), so they are dropped."""
     with transaction.atomic():
-        user.name = name.strip()
-        user.daily_goal_minutes = daily_goal_minutes
-        user.notifications_enabled = notifications_enabled
-        user.save(update_fields=["name", "daily_goal_minutes", "notifications_enabled", "updated_at"])
+        for name in PROFILE_FIELDS:
+            if name in fields:
+                setattr(user, name, fields[name].strip() if name == "name" else fields[name])
+        user.save(update_fields=[*(f for f in PROFILE_FIELDS if f in fields), "updated_at"])
+        transaction.on_commit(lambda: cache.delete(user_stats_key(user.pk)))
     return user
 
 

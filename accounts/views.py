@@ -52,7 +52,7 @@ def _next_url(request: HttpRequest) -> str:
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect("home")
+        return redirect("dashboard")
     form = SignupForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         try:
@@ -67,7 +67,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         else:
             auth.login(request, user)
             messages.success(request, f"Welcome to StudyIn! We sent a link to {user.email} to verify your address.")
-            return redirect("home")
+            return redirect("dashboard")
     return render(request, "accounts/signup.html", {"form": form})
 
 
@@ -118,7 +118,7 @@ def verify_resend(request: HttpRequest) -> HttpResponse:
     else:
         services.email_verification_send(user=request.user, site_url=_site_url(request))
         messages.success(request, f"We sent a new verification link to {request.user.email}.")
-    return redirect("home")
+    return redirect("dashboard")
 
 
 @login_required
@@ -132,13 +132,8 @@ def profile(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Your profile is saved.")
             return redirect("accounts:profile")
     else:
-        form = ProfileForm(
-            initial={
-                "name": user.name,
-                "daily_goal_minutes": user.daily_goal_minutes,
-                "notifications_enabled": user.notifications_enabled,
-            }
-        )
+        initial = {name: getattr(user, name) for name in services.PROFILE_FIELDS}
+        form = ProfileForm(initial={**initial, "desired_retention": round(user.desired_retention * 100)})
     return render(request, "accounts/profile.html", {"form": form})
 
 

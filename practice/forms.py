@@ -10,7 +10,10 @@ MODES = {
     SessionType.TUTOR: ("Tutor", "The answer and its explanation right after each question; no clock."),
     SessionType.TIMED: ("Timed", "A block clock of 90 seconds a question; answers and explanations at the end."),
     SessionType.TEST: ("Test", "Exam conditions: the clock, and no feedback at all until you end the block."),
-    SessionType.REVIEW: ("Review", "Questions you last got wrong, explained after each one, like tutor."),
+    SessionType.REVIEW: (
+        "Review",
+        "Your reviews due now, the ones you are most likely to forget first, explained like tutor.",
+    ),
 }
 CONFIDENCE = [(1, "1 Guess"), (2, "2 Unsure"), (3, "3 Fair"), (4, "4 Sure"), (5, "5 Certain")]
 
@@ -53,6 +56,8 @@ class BuilderForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["topics"].choices = [(topic, f"{topic} ({count})") for topic, count in topics_for(user=user)]
         self.fields["material"].queryset = materials_for(user=user)
+        if not user.exam_date:  # "most likely to forget by my exam" needs the exam's date
+            self.fields["pool"].choices = [(k, v) for k, v in POOLS.items() if k != "forgetting"]
 
     def mode_options(self) -> list[tuple]:
         """The mode radio buttons, each with its one-line description."""

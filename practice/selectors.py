@@ -4,11 +4,12 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from practice.models import PracticeSession, PracticeSessionQuestion, SessionType
+from progress.selectors import due_cards, forgetting_by
 from questions.models import Question, UserQuestionAttempt
 from questions.selectors import questions_visible_to
 
@@ -17,6 +18,7 @@ POOLS = {
     "incorrect": "Incorrect: last answer wrong",
     "marked": "Marked for review",
     "all": "All questions",
+    "forgetting": "What I am most likely to forget by my exam",
 }
 BLOCK_SIZE_DEFAULT, BLOCK_SIZE_MAX = 20, 40
 SECONDS_PER_QUESTION = 90  # NBME pacing, for the timed and test block clock
@@ -30,6 +32,11 @@ class BlockFilters:
     material_id: uuid.UUID | None = None
     pool: str = "all"
     size: int = BLOCK_SIZE_DEFAULT
+
+    @property
+    def ordered(self) -> bool:
+        """Review blocks and "forgetting" take the most forgotten first; the others are shuffled."""
+        return self.mode == SessionType.REVIEW or self.pool == "forgetting"
 
     def as_settings(self) -> dict:
         return {
@@ -50,8 +57,11 @@ def block_candidates(*, user: User, filters: BlockFilters) -> QuerySet[Question]
     if filters.material_id:
         questions = questions.filter(material_id=filters.material_id)
     mine = UserQuestionAttempt.objects.filter(user=user, question=OuterRef("pk"))
-    if filters.mode == SessionType.REVIEW or filters.pool == "incorrect":
-        # Review blocks (until the spaced-repetition scheduler) practise what was missed.
+    if filters.mode == SessionType.REVIEW:  # the due queue, most forgotten first
+        return _by_recall(questions, due_cards(user=user))
+    if filters.pool == "forgetting" and user.exam_date:  # lowest predicted recall on exam day first
+        return _by_recall(questions, forgetting_by(user=user, day=user.exam_date))
+    if filters.pool == "incorrect":
         last_wrong = mine.order_by("-answered_at").values("is_correct")[:1]
         questions = questions.alias(last_correct=last_wrong).filter(last_correct=False)
     elif filters.pool == "unused":
@@ -60,6 +70,11 @@ def block_candidates(*, user: User, filters: BlockFilters) -> QuerySet[Question]
         marked = PracticeSessionQuestion.objects.filter(session__user=user, question=OuterRef("pk"), is_marked=True)
         questions = questions.filter(Exists(marked))
     return questions
+
+
+def _by_recall(questions: QuerySet[Question], cards) -> QuerySet[Question]:
+    recall = cards.filter(question=OuterRef("pk")).values("retrievability")[:1]
+    return questions.filter(pk__in=cards.values("question_id")).annotate(recall=Subquery(recall)).order_by("recall")
 
 
 def topics_for(*, user: User) -> list[tuple[str, int]]:

@@ -55,7 +55,12 @@ class OptionMissing(ValueError):
 
 def block_start(*, user: User, filters: BlockFilters) -> PracticeSession:
     size = max(1, min(filters.size, BLOCK_SIZE_MAX))
-    question_ids = list(block_candidates(user=user, filters=filters).order_by("?").values_list("pk", flat=True)[:size])
+    candidates = block_candidates(user=user, filters=filters)
+    question_ids = list(
+        (candidates if filters.ordered else candidates.order_by("?")).values_list("pk", flat=True)[:size]
+    )
+    if not question_ids and filters.mode == SessionType.REVIEW:
+        raise BlockEmpty("No reviews are due: every card is scheduled for later. Practise new questions meanwhile.")
     if not question_ids:
         raise BlockEmpty("No questions match these choices. Choose more topics, another pool, or all difficulties.")
     return _block_create(user=user, filters=filters, question_ids=question_ids)

@@ -162,14 +162,3 @@ def retrievability(card: CardState, at: datetime.datetime) -> float:
     stability = card.stability or card.interval_days
     days = max(0, (at - card.last_reviewed_at).days)
     return (1 + FSRS_FACTOR * days / stability) ** FSRS_DECAY
-
-
-# The same curve in SQL, for ordering the due queue in the database ({c}: the card's alias).
-RETRIEVABILITY_SQL = (
-    "power(1 + {factor} * floor(greatest(extract(epoch from %(at)s::timestamptz - {c}.last_reviewed_at), 0) / 86400)"
-    " / coalesce({c}.stability, {c}.interval_days), {decay})"
-)
-
-
-def retrievability_sql(alias: str) -> str:
-    return RETRIEVABILITY_SQL.format(factor=repr(FSRS_FACTOR), decay=repr(FSRS_DECAY), c=alias)

@@ -11,6 +11,8 @@ urlpatterns = [
     path("materials/", include("materials.urls")),
     path("questions/", include("questions.urls")),
     path("practice/", include("practice.urls")),
+    path("dashboard/", include("practice.dashboard")),
+    path("reviews/", include("progress.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -2,7 +2,7 @@ import sys
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 from django_redis import get_redis_connection
@@ -12,6 +12,9 @@ from studyin.outage import is_outage, outage_response
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    """The landing page; a student who is logged in has the dashboard as their home."""
+    if request.user.is_authenticated:
+        return redirect("dashboard")
     return render(request, "home.html")
 
 

@@ -43,7 +43,7 @@ def test_signup_creates_the_account_logs_in_and_emails_a_verification_link(
         response = client.post(reverse("accounts:signup"), _signup_data(email="Nia@Example.com"))
 
     assert response.status_code == 302
-    assert response.url == reverse("home")
+    assert response.url == reverse("dashboard")
     user = User.objects.get(email="nia@example.com")
     assert user.name == "Nia New"
     assert not user.is_verified
@@ -68,12 +68,12 @@ def test_links_in_e_mails_follow_the_address_the_server_runs_on(
 
 
 def test_a_new_student_is_welcomed_not_welcomed_back(student_client, student):
-    page = student_client.get(reverse("home")).content.decode()
+    page = student_client.get(reverse("dashboard")).content.decode()
     assert "Welcome to StudyIn, Sam Student" in page and "Welcome back" not in page
     assert "Start in three steps" in page
 
     User.objects.filter(pk=student.pk).update(last_study_date=timezone.now())
-    page = student_client.get(reverse("home")).content.decode()
+    page = student_client.get(reverse("dashboard")).content.decode()
     assert "Welcome back, Sam Student" in page and "Start in three steps" not in page
 
 
@@ -132,7 +132,7 @@ def test_login_ignores_a_next_url_on_another_site(client, student):
         {"email": student.email, "password": factories.PASSWORD},
     )
 
-    assert response.url == reverse("home")
+    assert response.url == reverse("dashboard")
 
 
 def test_login_with_a_wrong_password_says_so_without_logging_in(client, student):
@@ -334,10 +334,10 @@ def test_home_shows_the_students_progress(student_client, student):
         level=3, xp=1234, current_streak=7, daily_goal_minutes=45, last_study_date=timezone.now()
     )
 
-    html = student_client.get(reverse("home")).content.decode()
+    html = student_client.get(reverse("dashboard")).content.decode()
 
     assert "Welcome back, Sam Student" in html
-    for text in ("1234", "7 days", "45 min"):
+    for text in ("1234 XP", "Level", "45 min"):
         assert text in html
     assert "Resend verification e-mail" not in html
 
@@ -345,7 +345,7 @@ def test_home_shows_the_students_progress(student_client, student):
 def test_home_offers_to_resend_the_verification_email(client, unverified):
     client.force_login(unverified)
 
-    html = client.get(reverse("home")).content.decode()
+    html = client.get(reverse("dashboard")).content.decode()
 
     assert "Resend verification e-mail" in html
     assert reverse("accounts:verify_resend") in html
@@ -372,12 +372,32 @@ def test_profile_shows_the_address_and_its_verification_state(client, unverified
 
 def test_profile_saves_the_changes_with_a_message(student_client, student):
     response = student_client.post(
-        reverse("accounts:profile"), {"name": "Samira", "daily_goal_minutes": "90"}, follow=True
-    )
+        reverse("accounts:profile"),
+        {"name": "Samira", "daily_goal_minutes": "90", "time_zone": "Europe/Berlin", "scheduler": "sm2",
+         "desired_retention": "85", "exam_date": "", "leaderboard_opt_in": "on"},
+        follow=True,
+    )  # fmt: skip
 
     assert "Your profile is saved." in response.content.decode()
     student.refresh_from_db()
     assert (student.name, student.daily_goal_minutes, student.notifications_enabled) == ("Samira", 90, False)
+    assert (student.time_zone, student.scheduler, student.desired_retention) == ("Europe/Berlin", "sm2", 0.85)
+    assert student.leaderboard_opt_in and student.exam_date is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("desired_retention", "99"), ("time_zone", "Mars/Olympus"), ("exam_date", "2001-01-01")]
+)
+def test_profile_refuses_study_settings_out_of_range(student_client, student, field, value):
+    data = {
+        "name": "Sam",
+        "daily_goal_minutes": "30",
+        "time_zone": "UTC",
+        "scheduler": "fsrs",
+        "desired_retention": "90",
+    }
+    response = student_client.post(reverse("accounts:profile"), {**data, field: value})
+    assert response.status_code == 200 and field in response.context["form"].errors
 
 
 @pytest.mark.parametrize("goal", ["0", "481", "-5", "ten", ""])
@@ -423,7 +443,7 @@ def test_the_emailed_reset_link_sets_a_new_password_and_logs_in(
     assert page.content.decode().count('autocomplete="new-password"') == 2
     response = client.post(url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}, follow=True)
 
-    assert response.redirect_chain == [(reverse("home"), 302)]
+    assert response.redirect_chain == [(reverse("dashboard"), 302)]
     assert "Your password is changed" in response.content.decode()
     assert _logged_in_as(client) == str(student.pk)
     student.refresh_from_db()

@@ -56,7 +56,6 @@ def test_filters_and_pools(student, bank):
     factories.AttemptFactory(user=student, question=verified[1], is_correct=True)
     assert block_candidates(user=student, filters=BlockFilters(pool="unused")).count() == 5
     assert list(block_candidates(user=student, filters=BlockFilters(pool="incorrect"))) == [verified[0]]
-    assert list(block_candidates(user=student, filters=BlockFilters(mode="review"))) == [verified[0]]
 
 
 def test_an_empty_block_is_refused_with_a_message(student, bank):

@@ -1,12 +1,14 @@
 import datetime
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
 from practice.models import PracticeSession, PracticeSessionQuestion, SessionStatus
 from questions.models import UserQuestionAttempt
 from tests import factories
+from tests.answering import answer
 
 pytestmark = pytest.mark.django_db
 
@@ -206,18 +208,26 @@ def test_timed_and_test_blocks_give_no_feedback_until_the_block_ends(student_cli
     assert _item(session, 2).is_marked is True
 
 
-def test_a_review_block_practises_the_questions_last_missed(student_client, student, bank):
+def test_a_review_block_practises_the_due_cards_most_forgotten_first(student_client, student, bank):
     cardiology, renal = bank
-    factories.AttemptFactory(user=student, question=cardiology[1], selected_index=2, is_correct=False)
-    factories.AttemptFactory(user=student, question=cardiology[2], selected_index=0, is_correct=True)
-    session = _start(student_client, mode="review", size=20)
-    assert list(session.items.values_list("question_id", flat=True)) == [cardiology[1].pk]
-
-    _answer(student_client, session, 1, 0)
-    page = student_client.get(_url("question", session, 1)).content.decode()
-    assert "Correct." in page and "COX-1" in page
+    t0 = timezone.now()
+    with time_machine.travel(t0, tick=False):
+        answer(student, cardiology[0], correct=False)  # forgotten: due again in minutes
+        answer(student, cardiology[1], correct=True, confidence=3)  # Good: a learning step of minutes
+        answer(student, cardiology[2], correct=True, confidence=5)  # Easy: due in days
+    with time_machine.travel(t0 + datetime.timedelta(hours=2), tick=False):
+        session = _start(student_client, mode="review", size=20)
+        assert list(session.items.values_list("question_id", flat=True)) == [cardiology[0].pk, cardiology[1].pk]
+        _answer(student_client, session, 1, 0)
+        page = student_client.get(_url("question", session, 1)).content.decode()
+    assert "Correct." in page and "COX-1" in page and "XP" in page  # the celebration of what it earned
     attempt = UserQuestionAttempt.objects.get(user=student, session_id=session.pk)
     assert (attempt.attempt_type, attempt.is_correct) == ("review", True)
+
+
+def test_a_review_block_with_nothing_due_says_so(student_client, student, bank):
+    response = student_client.post(reverse("practice:builder"), {"mode": "review", "size": 20})
+    assert response.status_code == 200 and "No reviews are due" in response.content.decode()
 
 
 def test_review_incorrect_starts_a_tutor_block_of_the_missed_and_unanswered_questions(student_client, student, bank):

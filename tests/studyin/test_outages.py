@@ -93,7 +93,7 @@ def _start_block(client: WebClient) -> str:
 def test_with_redis_stopped_students_stay_logged_in_answer_and_log_in(stack):
     client = _logged_in(stack)
     block = _start_block(client)
-    assert client.get("/").status == 200
+    assert client.get("/dashboard/").status == 200
 
     stack.embedded("stop", "--only", "redis")
     try:
@@ -101,7 +101,7 @@ def test_with_redis_stopped_students_stay_logged_in_answer_and_log_in(stack):
         assert health.status == 503
         assert health.json()["database"] == "ok" and health.json()["redis"].startswith("down")
 
-        assert client.get("/").status == 200  # the session is read from PostgreSQL
+        assert client.get("/dashboard/").status == 200  # the session is read from PostgreSQL
         assert "Olga Outage" in client.get("/materials/").body
         assert client.post(f"{block}q/1/answer/", {"choice": 0}).status == 302
         assert "Correct" in client.get(f"{block}q/1/").body
@@ -109,7 +109,7 @@ def test_with_redis_stopped_students_stay_logged_in_answer_and_log_in(stack):
 
         fresh = WebClient(stack.url)  # a login during the outage (its rate limit cannot count)
         assert fresh.log_in(EMAIL, PASSWORD).status == 302
-        assert "Olga Outage" in fresh.get("/").body
+        assert "Olga Outage" in fresh.get("/dashboard/").body
     finally:
         stack.embedded("start")
 
@@ -125,7 +125,7 @@ def test_with_postgresql_stopped_pages_say_briefly_unavailable_and_recover_by_th
 
     stack.embedded("stop", "--only", "postgres")
     try:
-        for page in (client.get("/"), client.get("/materials/"), anonymous.get("/accounts/login/")):
+        for page in (client.get("/dashboard/"), client.get("/materials/"), anonymous.get("/accounts/login/")):
             assert page.status == 503
             assert UNAVAILABLE in page.body and "Nothing you did is lost" in page.body
             assert "Traceback" not in page.body and page.headers["Retry-After"]
@@ -141,7 +141,7 @@ def test_with_postgresql_stopped_pages_say_briefly_unavailable_and_recover_by_th
 
     # Nobody restarts the web server: the next requests just work, in the same session.
     wait_for(lambda: client.get("/healthz").status == 200, timeout=30, what="recovery")
-    assert "Olga Outage" in client.get("/").body
+    assert "Olga Outage" in client.get("/dashboard/").body
     assert client.post(f"{block}q/1/answer/", {"choice": 0}).status == 302
     assert "Correct" in client.get(f"{block}q/1/").body
 

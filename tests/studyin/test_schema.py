@@ -20,7 +20,10 @@ SEED_TABLES = {
 # Seed names for CHECK/UNIQUE constraints; inline ones carry PostgreSQL's generated names. The
 # few StudyIn adds to seed tables are here too, so nothing appears unnoticed.
 SEED_CONSTRAINTS = {
-    "users": {"users_email_key", "valid_email", "positive_xp", "positive_level", "valid_daily_goal"},
+    "users": {
+        "users_email_key", "valid_email", "positive_xp", "positive_level", "valid_daily_goal",
+        "valid_desired_retention", "valid_streak_freezes", "users_scheduler_valid",
+    },
     "refresh_tokens": {"refresh_tokens_token_hash_key", "valid_expiration"},
     "email_verification_tokens": {"email_verification_tokens_token_hash_key", "valid_expiration"},
     "password_reset_tokens": {"password_reset_tokens_token_hash_key", "valid_expiration"},
@@ -55,7 +58,10 @@ SEED_CONSTRAINTS = {
     "learning_path_milestones": {"unique_path_milestone", "positive_milestone_order"},
     "user_progress": {"unique_user_question_progress", "valid_attempts"},
     "mastery_levels": {"unique_user_topic_mastery", "valid_mastery_counts", "mastery_levels_proficiency_level_valid"},
-    "sm2_review_cards": {"unique_user_question_card", "valid_easiness_factor", "positive_interval"},
+    "sm2_review_cards": {
+        "unique_user_question_card", "valid_easiness_factor", "positive_interval", "sm2_review_cards_state_valid",
+        "non_negative_lapses",
+    },
     "achievements": {
         "achievements_code_key", "positive_xp_reward", "achievements_category_valid", "achievements_rarity_valid",
     },
@@ -68,7 +74,7 @@ SEED_CONSTRAINTS = {
 }  # fmt: skip
 
 # Every seed index except the redundant ones (DESIGN.md item 5) and the two that used
-# CURRENT_DATE (replaced by idx_sm2_user_next_review). Tables StudyIn adds are not listed here.
+# CURRENT_DATE (replaced by idx_sm2_user_due). Tables StudyIn adds are not listed here.
 SEED_INDEXES = {
     "users": {"idx_users_active", "idx_users_verified", "idx_users_last_study"},
     "refresh_tokens": {"idx_refresh_tokens_user_id", "idx_refresh_tokens_family_id", "idx_refresh_tokens_expires_at"},
@@ -106,7 +112,7 @@ SEED_INDEXES = {
     "learning_path_milestones": {"idx_milestones_order"},
     "user_progress": {"idx_progress_question_id", "idx_progress_last_attempt", "idx_progress_accuracy"},
     "mastery_levels": {"idx_mastery_topic", "idx_mastery_percentage"},
-    "sm2_review_cards": {"idx_sm2_question_id", "idx_sm2_user_next_review"},
+    "sm2_review_cards": {"idx_sm2_question_id", "idx_sm2_user_due"},
     "achievements": {"idx_achievements_category", "idx_achievements_active"},
     "user_achievements": {"idx_user_achievements_unlocked_at"},
     "xp_transactions": {"idx_xp_transactions_user_id", "idx_xp_transactions_created_at", "idx_xp_transactions_source"},
