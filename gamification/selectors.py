@@ -152,3 +152,16 @@ def _rebuild(redis, key: str, now: datetime.datetime) -> None:
     pipe.zadd(key, totals or {"": 0})  # an empty week still marks the set as built
     pipe.expire(key, LEADERBOARD_TTL)
     pipe.execute()
+
+
+@dataclass(frozen=True)
+class BlockRewards:
+    xp: int
+    unlocked: list[str]  # achievements unlocked in the block, "icon name"
+
+
+def block_rewards(*, user: User, session_id) -> BlockRewards:
+    """What a practice block earned: the ledger rows its answers wrote."""
+    rows = XPTransaction.objects.filter(user=user, metadata__session=str(session_id))
+    unlocked = [r.description.removeprefix("Achievement: ") for r in rows if r.source == "achievement_unlock"]
+    return BlockRewards(xp=sum(r.amount for r in rows), unlocked=unlocked)

@@ -143,7 +143,7 @@ def answer_reward(*, answer: RecordedAnswer, topic_answered: int, topic_mastery:
                          XPSource.QUESTION_ANSWERED, "Question answered", {"question": str(answer.question_id)})]  # fmt: skip
         if answer.completes_review:
             ledger.append(_entry(XP_REVIEW_COMPLETE, XPSource.REVIEW_COMPLETE, "Review block completed",
-                                 {"session": str(answer.session_id)}))  # fmt: skip
+                                 {}))  # fmt: skip
 
         days, used = [], 0
         first_today = today_seconds is None
@@ -179,6 +179,8 @@ def answer_reward(*, answer: RecordedAnswer, topic_answered: int, topic_mastery:
                     ledger.append(_entry(achievement["xp"], XPSource.ACHIEVEMENT_UNLOCK, f"Achievement: {achievement['name']}",
                                          {"achievement": achievement["code"]}))  # fmt: skip
 
+        for entry in ledger:  # the block it was earned in, for the block's summary
+            entry["metadata"]["session"] = str(answer.session_id) if answer.session_id else None
         gained = sum(e["amount"] for e in ledger)
         new_level = level_for(xp + gained)
         cursor.execute(

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import User
+from gamification.selectors import block_rewards
 from practice import selectors, services
 from practice.forms import CONFIDENCE, AnswerForm, BuilderForm, ItemForm
 from practice.models import PracticeSession, PracticeSessionQuestion, SessionStatus, SessionType
@@ -476,6 +477,7 @@ def summary(request: HttpRequest, session_id) -> HttpResponse:
         "missed": result.total - result.correct,
         "time_used": _clock(result.seconds),
         "per_question": _clock(result.seconds // result.answered) if result.answered else "",
+        "rewards": block_rewards(user=request.user, session_id=session.pk),
     }
     return render(request, "practice/summary.html", context)
 

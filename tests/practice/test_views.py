@@ -202,6 +202,7 @@ def test_timed_and_test_blocks_give_no_feedback_until_the_block_ends(student_cli
     summary = student_client.get(_url("summary", session)).content.decode()
     assert "50%" in summary and "1 of 2 correct" in summary and "COX-1" in summary
     assert summary.count("Rationale for Nitroglycerin.") == 2  # once under each of the two questions
+    assert "XP earned" in summary and "First Steps" in summary  # what the block earned, its first answer included
     # After the end, the questions themselves are explained too, and can still be marked.
     assert "Incorrect." in student_client.get(_url("question", session, 2)).content.decode()
     student_client.post(_url("mark", session, 2), {"marked": "1"})
