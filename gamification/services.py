@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import zoneinfo
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -23,10 +24,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_redis import get_redis_connection
 
+from accounts.models import User
 from gamification.achievements import AnswerFacts, evaluate
-from gamification.models import XPSource
+from gamification.models import Achievement, XPSource
 from questions.answers import RecordedAnswer
+from questions.models import UserQuestionAttempt
 from studyin.cache import leaderboard_key, user_stats_key
+from studyin.rls import ROLE_SYSTEM, rls_context
 
 XP_CORRECT = 10
 XP_WRONG = 2  # effort counts too
@@ -131,71 +135,120 @@ WHERE id = %(user)s
 """
 
 
+@dataclass
+class StudentState:
+    """What rewarding an answer starts from, and leaves: the totals on the student's row, the
+    study day of the answer (its seconds so far, None before its first answer), the last study
+    day before it, and the progress of each achievement not yet unlocked."""
+
+    xp: int
+    streak: int
+    freezes: int
+    goal_minutes: int
+    today: datetime.date
+    hour: int
+    today_seconds: int | None
+    goal_met: bool
+    last_day: datetime.date | None
+    catalogue: list[dict]  # {"id", "code", "name", "icon", "xp", "conditions", "progress"}
+
+
+@dataclass
+class Decision:
+    ledger: list[dict]
+    days: list[dict]
+    progress: list[dict]
+    unlocked: list[Unlocked]
+    streak_extended: bool
+    freezes_used: int
+    goal_met: bool
+    seconds: int
+
+
+def reward_decide(
+    state: StudentState, answer: RecordedAnswer, *, topic_answered: int, topic_mastery: float
+) -> Decision:
+    """The rules of a reward, with no database: XP, the study day and streak, the daily goal, the
+    achievements. Updates `state` in place to what the answer leaves. The answer path and the
+    recompute (`rewards_recompute`) both go through it."""
+    ledger = [_entry(answer_xp(is_correct=answer.is_correct, difficulty=answer.difficulty),
+                     XPSource.QUESTION_ANSWERED, "Question answered", {"question": str(answer.question_id)})]  # fmt: skip
+    if answer.completes_review:
+        ledger.append(_entry(XP_REVIEW_COMPLETE, XPSource.REVIEW_COMPLETE, "Review block completed", {}))
+
+    days, used = [], 0
+    first_today = state.today_seconds is None
+    if first_today:
+        missed = (state.today - state.last_day).days - 1 if state.last_day else None
+        if missed is not None and 0 < missed <= state.freezes:  # a freeze covers each missed day
+            days += [_day(state.last_day + datetime.timedelta(days=i), frozen=True) for i in range(1, missed + 1)]
+            used = missed
+        covered = missed is not None and missed <= state.freezes and state.streak > 0
+        state.streak = state.streak + 1 if covered else 1
+        state.freezes -= used
+        if state.streak % FREEZE_EVERY_DAYS == 0:
+            state.freezes = min(FREEZES_MAX, state.freezes + 1)
+    seconds = (state.today_seconds or 0) + answer.seconds
+    goal_met = not state.goal_met and seconds >= state.goal_minutes * 60
+    days.append(_day(state.today, answered=1, seconds=answer.seconds, goal_met=goal_met))
+    if goal_met:
+        ledger.append(
+            _entry(XP_DAILY_GOAL, XPSource.DAILY_GOAL_MET, "Daily goal met", {"day": state.today.isoformat()})
+        )
+    state.today_seconds, state.goal_met = seconds, state.goal_met or goal_met
+
+    facts = AnswerFacts(
+        is_correct=answer.is_correct, seconds=answer.seconds, local_hour=state.hour, topic=answer.topic,
+        topic_answered=topic_answered, topic_mastery=topic_mastery, streak_days=state.streak,
+    )  # fmt: skip
+    progress, unlocked, left = [], [], []
+    for achievement in state.catalogue:
+        measure, done = evaluate(achievement["conditions"], achievement["progress"], facts)
+        if measure != achievement["progress"] or done:
+            progress.append({"id": achievement["id"], "progress": measure, "done": done})
+        achievement["progress"] = measure
+        if not done:
+            left.append(achievement)
+            continue
+        unlocked.append(Unlocked(achievement["code"], achievement["name"], achievement["icon"], achievement["xp"]))
+        if achievement["xp"]:
+            ledger.append(_entry(achievement["xp"], XPSource.ACHIEVEMENT_UNLOCK, f"Achievement: {achievement['name']}",
+                                 {"achievement": achievement["code"]}))  # fmt: skip
+    state.catalogue = left
+    for entry in ledger:  # the block it was earned in, for the block's summary
+        entry["metadata"]["session"] = str(answer.session_id) if answer.session_id else None
+    state.xp += sum(e["amount"] for e in ledger)
+    return Decision(ledger, days, progress, unlocked, first_today, used, goal_met, seconds)
+
+
 def answer_reward(*, answer: RecordedAnswer, topic_answered: int, topic_mastery: float) -> RewardOutcome:
     """XP for the answer, today as a study day (the streak, a freeze over a missed day, the daily
     goal) and every achievement the answer completes, each unlocked once with its XP."""
     with connection.cursor() as cursor:
         cursor.execute(STATE_READ, {"user": answer.user_id, "now": answer.answered_at})
-        (xp, level, streak, freezes, goal_minutes, today, hour, today_seconds, goal_met_before, last_day,
+        (xp, level, streak, freezes, goal_minutes, today, hour, today_seconds, goal_met, last_day,
          catalogue) = cursor.fetchone()  # fmt: skip
-        catalogue = json.loads(catalogue) if isinstance(catalogue, str) else catalogue  # Django reads jsonb as text
-        ledger = [_entry(answer_xp(is_correct=answer.is_correct, difficulty=answer.difficulty),
-                         XPSource.QUESTION_ANSWERED, "Question answered", {"question": str(answer.question_id)})]  # fmt: skip
-        if answer.completes_review:
-            ledger.append(_entry(XP_REVIEW_COMPLETE, XPSource.REVIEW_COMPLETE, "Review block completed",
-                                 {}))  # fmt: skip
-
-        days, used = [], 0
-        first_today = today_seconds is None
-        if first_today:
-            missed = (today - last_day).days - 1 if last_day else None
-            if missed is not None and 0 < missed <= freezes:  # a freeze covers each missed day
-                days += [_day(last_day + datetime.timedelta(days=i), frozen=True) for i in range(1, missed + 1)]
-                used = missed
-            streak = streak + 1 if missed is not None and missed <= freezes and streak > 0 else 1
-            freezes -= used
-            if streak % FREEZE_EVERY_DAYS == 0:
-                freezes = min(FREEZES_MAX, freezes + 1)
-        seconds = (today_seconds or 0) + answer.seconds
-        goal_met = not goal_met_before and seconds >= goal_minutes * 60
-        days.append(_day(today, answered=1, seconds=answer.seconds, goal_met=goal_met))
-        if goal_met:
-            ledger.append(_entry(XP_DAILY_GOAL, XPSource.DAILY_GOAL_MET, "Daily goal met", {"day": today.isoformat()}))
-
-        facts = AnswerFacts(
-            is_correct=answer.is_correct, seconds=answer.seconds, local_hour=hour, topic=answer.topic,
-            topic_answered=topic_answered, topic_mastery=topic_mastery, streak_days=streak,
+        state = StudentState(
+            xp=xp, streak=streak, freezes=freezes, goal_minutes=goal_minutes, today=today, hour=hour,
+            today_seconds=today_seconds, goal_met=bool(goal_met), last_day=last_day,
+            catalogue=json.loads(catalogue) if isinstance(catalogue, str) else catalogue,  # Django reads jsonb as text
         )  # fmt: skip
-        progress, unlocked = [], []
-        for achievement in catalogue:
-            measure, done = evaluate(achievement["conditions"], achievement["progress"], facts)
-            if measure != achievement["progress"] or done:
-                progress.append({"id": achievement["id"], "progress": measure, "done": done})
-            if done:
-                unlocked.append(
-                    Unlocked(achievement["code"], achievement["name"], achievement["icon"], achievement["xp"])
-                )
-                if achievement["xp"]:
-                    ledger.append(_entry(achievement["xp"], XPSource.ACHIEVEMENT_UNLOCK, f"Achievement: {achievement['name']}",
-                                         {"achievement": achievement["code"]}))  # fmt: skip
-
-        for entry in ledger:  # the block it was earned in, for the block's summary
-            entry["metadata"]["session"] = str(answer.session_id) if answer.session_id else None
-        gained = sum(e["amount"] for e in ledger)
-        new_level = level_for(xp + gained)
+        decision = reward_decide(state, answer, topic_answered=topic_answered, topic_mastery=topic_mastery)
+        gained = state.xp - xp
         cursor.execute(
             REWARD_WRITE,
             {
-                "user": answer.user_id, "now": answer.answered_at, "ledger": json.dumps(ledger),
-                "days": json.dumps(days), "achievements": json.dumps(progress), "gained": gained,
-                "level": new_level, "streak": streak, "freezes": freezes,
+                "user": answer.user_id, "now": answer.answered_at, "ledger": json.dumps(decision.ledger),
+                "days": json.dumps(decision.days), "achievements": json.dumps(decision.progress), "gained": gained,
+                "level": level_for(state.xp), "streak": state.streak, "freezes": state.freezes,
             },
         )  # fmt: skip
     _after_commit(answer.user_id, gained, answer.answered_at)
     return RewardOutcome(
-        xp_gained=gained, xp=xp + gained, level=new_level, level_up=new_level > level, streak=streak,
-        streak_extended=first_today, freezes_used=used, goal_met=goal_met, goal_seconds=seconds,
-        goal_target_seconds=goal_minutes * 60, achievements=unlocked,
+        xp_gained=gained, xp=state.xp, level=level_for(state.xp), level_up=level_for(state.xp) > level,
+        streak=state.streak, streak_extended=decision.streak_extended, freezes_used=decision.freezes_used,
+        goal_met=decision.goal_met, goal_seconds=decision.seconds, goal_target_seconds=goal_minutes * 60,
+        achievements=decision.unlocked,
     )  # fmt: skip
 
 
@@ -231,3 +284,123 @@ def leaderboard_add(*, user_id, amount: int, at: datetime.datetime | None) -> No
 def week_of(at: datetime.datetime) -> str:
     year, week, _ = at.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+# --- Recompute ----------------------------------------------------------------------------------
+
+DERIVED_SOURCES = (XPSource.QUESTION_ANSWERED, XPSource.REVIEW_COMPLETE, XPSource.DAILY_GOAL_MET,
+                   XPSource.ACHIEVEMENT_UNLOCK)  # fmt: skip
+
+
+def rewards_recompute(*, user_ids, completed_reviews=frozenset()) -> int:
+    """Rebuild what answers earned from the attempts alone, by the rules of the answer path
+    (`reward_decide`), for bulk data (seed_demo) and repairs (`manage.py recompute_progress`):
+    the ledger rows of answers, goals, reviews and achievements, the study days, the
+    achievements, and the totals on each student's row. `completed_reviews`: the review blocks
+    whose every question was answered (practice knows; the last answer of each earns the XP).
+    One transaction per student, as `system`; safe to run twice. Returns the students done."""
+    with rls_context(role=ROLE_SYSTEM):
+        catalogue = [
+            {"id": str(a.pk), "code": a.code, "name": a.name, "icon": a.icon or "", "xp": a.xp_reward,
+             "conditions": a.unlock_conditions, "progress": 0}
+            for a in Achievement.objects.filter(is_active=True).order_by("code")
+        ]  # fmt: skip
+        users = list(User.objects.filter(pk__in=list(user_ids)))
+    completed = {str(s) for s in completed_reviews}
+    for user in users:
+        with rls_context(role=ROLE_SYSTEM):
+            attempts = list(
+                UserQuestionAttempt.objects.filter(user=user)
+                .order_by("answered_at", "id")
+                .values_list("question_id", "question__topic", "question__difficulty", "selected_index", "is_correct",
+                             "confidence_rating", "time_taken_seconds", "answered_at", "attempt_type", "session_id")
+            )  # fmt: skip
+            _rewards_replay(user, attempts, [dict(a) for a in catalogue], completed)
+    return len(users)
+
+
+def _rewards_replay(user, attempts, catalogue, completed: set[str]) -> None:
+    zone = zoneinfo.ZoneInfo(user.time_zone)
+    last_of_session = {str(a[9]): i for i, a in enumerate(attempts) if a[9]}
+    state = StudentState(xp=0, streak=0, freezes=0, goal_minutes=user.daily_goal_minutes, today=datetime.date.min,
+                         hour=0, today_seconds=None, goal_met=False, last_day=None, catalogue=catalogue)  # fmt: skip
+    topics: dict[str, list[int]] = {}
+    ledger, days, progress, unlocked_at, max_streak = [], {}, {}, {}, 0
+    for i, (question, topic, difficulty, selected, correct, confidence, seconds, at, kind, session) in enumerate(
+        attempts
+    ):
+        local = at.astimezone(zone)
+        if local.date() != state.today:
+            state.last_day = state.today if state.today_seconds is not None else state.last_day
+            state.today, state.today_seconds, state.goal_met = local.date(), None, False
+        state.hour = local.hour
+        counts = topics.setdefault(topic, [0, 0])
+        counts[0] += 1
+        counts[1] += correct
+        answer = RecordedAnswer(
+            user_id=user.pk, question_id=question, topic=topic, difficulty=difficulty, selected_index=selected,
+            is_correct=correct, confidence=confidence, seconds=seconds, answered_at=at, attempt_type=kind,
+            session_id=session, completes_review=bool(session) and str(session) in completed
+            and last_of_session[str(session)] == i,
+        )  # fmt: skip
+        decision = reward_decide(state, answer, topic_answered=counts[0], topic_mastery=100 * counts[1] / counts[0])
+        ledger += [{**entry, "at": at.isoformat()} for entry in decision.ledger]
+        for day in decision.days:
+            old = days.setdefault(day["day"], {**day, "answered": 0, "seconds": 0, "goal_met": False})
+            old["answered"] += day["answered"]
+            old["seconds"] += day["seconds"]
+            old["goal_met"] = old["goal_met"] or day["goal_met"]
+        for row in decision.progress:
+            progress[row["id"]] = row
+            if row["done"]:
+                unlocked_at[row["id"]] = at.isoformat()
+        max_streak = max(max_streak, state.streak)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH gone AS (DELETE FROM xp_transactions WHERE user_id = %(user)s AND source = ANY(%(sources)s)),
+            ledger AS (
+                INSERT INTO xp_transactions (id, user_id, amount, source, description, metadata, created_at)
+                SELECT gen_random_uuid(), %(user)s, x.amount, x.source, x.description, x.metadata, x.at
+                FROM jsonb_to_recordset(%(ledger)s::jsonb)
+                     AS x(amount int, source text, description text, metadata jsonb, at timestamptz)
+            )
+            SELECT coalesce(sum(amount), 0) FROM xp_transactions
+            WHERE user_id = %(user)s AND NOT source = ANY(%(sources)s)
+            """,
+            {"user": user.pk, "sources": [str(s) for s in DERIVED_SOURCES], "ledger": json.dumps(ledger)},
+        )
+        (other,) = cursor.fetchone()  # XP of other sources (milestones, corrections) stays
+        cursor.execute(
+            # (A CTE's DELETE and INSERT see one snapshot: the old rows go first, on their own.)
+            "WITH days AS (DELETE FROM user_streaks WHERE user_id = %(user)s) "
+            "DELETE FROM user_achievements WHERE user_id = %(user)s",
+            {"user": user.pk},
+        )
+        cursor.execute(
+            """
+            WITH days AS (
+                INSERT INTO user_streaks (id, user_id, streak_date, is_frozen, questions_answered, study_minutes,
+                                          study_seconds, goal_met, created_at)
+                SELECT gen_random_uuid(), %(user)s, d.day, d.frozen, d.answered, d.seconds / 60, d.seconds, d.goal_met,
+                       now()
+                FROM jsonb_to_recordset(%(days)s::jsonb)
+                     AS d(day date, frozen boolean, answered int, seconds int, goal_met boolean)
+            ), unlocks AS (
+                INSERT INTO user_achievements (id, user_id, achievement_id, progress, is_completed, unlocked_at,
+                                               created_at)
+                SELECT gen_random_uuid(), %(user)s, a.id, a.progress, a.done, a.at, coalesce(a.at, now())
+                FROM jsonb_to_recordset(%(achievements)s::jsonb) AS a(id uuid, progress int, done boolean, at timestamptz)
+            )
+            UPDATE users SET xp = %(xp)s, level = %(level)s, current_streak = %(streak)s, max_streak = %(max)s,
+                   streak_freezes = %(freezes)s, last_study_date = %(last)s
+            WHERE id = %(user)s
+            """,
+            {
+                "user": user.pk, "days": json.dumps(list(days.values())),
+                "achievements": json.dumps([{**row, "at": unlocked_at.get(row["id"])} for row in progress.values()]),
+                "xp": state.xp + other, "level": level_for(state.xp + other), "streak": state.streak,
+                "max": max_streak, "freezes": state.freezes, "last": attempts[-1][7] if attempts else None,
+            },
+        )  # fmt: skip
+    transaction.on_commit(lambda: cache.delete(user_stats_key(user.pk)))

@@ -31,6 +31,7 @@ from questions.answers import RecordedAnswer, attempt_record
 from questions.models import AttemptType
 from questions.selectors import questions_visible_to
 from studyin.cache import user_stats_key
+from studyin.rls import ROLE_SYSTEM, rls_context
 
 ATTEMPT_TYPES = {
     SessionType.TUTOR: AttemptType.PRACTICE,
@@ -366,3 +367,13 @@ def _time_left(session: PracticeSession, now: datetime.datetime) -> int | None:
         return None
     used = session.elapsed_seconds + _running_seconds(session, now)
     return max(0, session.time_limit_seconds - used)
+
+
+def completed_review_blocks(*, user_ids) -> set:
+    """Review blocks whose every question was answered (their last answer earned the review XP)."""
+    with rls_context(role=ROLE_SYSTEM):
+        return set(
+            PracticeSession.objects.filter(user_id__in=list(user_ids), session_type=SessionType.REVIEW)
+            .exclude(items__answered_at__isnull=True)
+            .values_list("pk", flat=True)
+        )

@@ -5,7 +5,8 @@ at 3-4 or with no confidence given, Easy at 5.
 
 - FSRS (the default) through the maintained `fsrs` package: the card's state, step, stability,
   difficulty, due time and last review are the row's added columns, the card id is the row's id,
-  the desired retention the student's (0.70-0.97), fuzz on.
+  the desired retention the student's (0.70-0.97), fuzz on (drawn from a generator seeded by the
+  card and the review's time, so a replay of the history gives the same card).
 - SM-2 exactly as published (SuperMemo, 1987), on the seed's columns: quality q from the grade
   (Again 1, Hard 3, Good 4, Easy 5); for q >= 3 the easiness factor becomes
   EF + (0.1 - (5 - q)(0.08 + (5 - q)0.02)), at least 1.3, and the interval is 1 day, then 6,
@@ -23,12 +24,16 @@ in for it (R = 0.9 when the interval is over, as FSRS intends for its own interv
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import math
+import random
+import threading
 import uuid
 from dataclasses import dataclass
 from enum import IntEnum
 
+import fsrs.scheduler as fsrs_scheduler_module
 from fsrs import Card, Rating, Scheduler, State
 
 LEECH_LAPSES = 8
@@ -120,7 +125,8 @@ def fsrs_review(
         due=card.due or now,
         last_review=card.last_reviewed_at,
     )
-    after, _ = fsrs_scheduler(desired_retention).review_card(before, Rating(int(grade)), review_datetime=now)
+    with _fuzz_seeded(f"{card_id}:{now.isoformat()}"):
+        after, _ = fsrs_scheduler(desired_retention).review_card(before, Rating(int(grade)), review_datetime=now)
     interval = max(1, math.ceil((after.due - now).total_seconds() / 86400))
     recalled = grade != Grade.AGAIN
     return _after(
@@ -135,6 +141,23 @@ def fsrs_review(
         due=after.due,
         last_reviewed_at=now,
     )
+
+
+_FUZZ_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _fuzz_seeded(seed: str):
+    """The package draws its fuzz from the module-level `random()`; draw it from a generator seeded
+    by the card and the review's time instead, so that replaying a card's history (the recompute)
+    gives the very card the answer path wrote, and a review never depends on other reviews."""
+    with _FUZZ_LOCK:
+        original = fsrs_scheduler_module.random
+        fsrs_scheduler_module.random = random.Random(seed).random
+        try:
+            yield
+        finally:
+            fsrs_scheduler_module.random = original
 
 
 def _after(card: CardState, grade: Grade, **changes) -> CardState:

@@ -19,6 +19,7 @@ from progress.models import SM2ReviewCard
 from progress.scheduling import CardState, grade_for, review
 from questions.answers import RecordedAnswer
 from studyin.cache import user_due_reviews_key, user_stats_key
+from studyin.rls import ROLE_SYSTEM, rls_context
 
 # Proficiency from the topic's totals: novice until 10 answers, then by accuracy.
 PROFICIENCY_SQL = """CASE WHEN {n} < 10 THEN 'novice' WHEN {c} * 100 < {n} * 50 THEN 'beginner'
@@ -137,3 +138,106 @@ def card_unsuspend(*, user, card_id) -> bool:
     if changed:
         transaction.on_commit(lambda: cache.delete_many([user_stats_key(user.pk), user_due_reviews_key(user.pk)]))
     return bool(changed)
+
+
+# --- Recompute ----------------------------------------------------------------------------------
+
+PROGRESS_DERIVE = """
+WITH derived AS (
+    SELECT user_id, question_id, count(*)::int AS total, (count(*) FILTER (WHERE is_correct))::int AS correct,
+           avg(confidence_rating)::float AS confidence, avg(time_taken_seconds)::float AS seconds,
+           min(answered_at) AS first_at, max(answered_at) AS last_at
+    FROM user_question_attempts
+    WHERE user_id = ANY(%s)
+    GROUP BY user_id, question_id
+)
+INSERT INTO user_progress AS p (id, user_id, question_id, total_attempts, correct_attempts,
+                                avg_confidence, avg_time_seconds, last_attempt_at, created_at, updated_at)
+SELECT gen_random_uuid(), d.user_id, d.question_id, d.total, d.correct, d.confidence, d.seconds,
+       d.last_at, d.first_at, d.last_at
+FROM derived d
+LEFT JOIN user_progress old ON old.user_id = d.user_id AND old.question_id = d.question_id
+WHERE (old.total_attempts, old.correct_attempts, old.avg_confidence, old.avg_time_seconds,
+       old.last_attempt_at) IS DISTINCT FROM (d.total, d.correct, d.confidence, d.seconds, d.last_at)
+ON CONFLICT (user_id, question_id) DO UPDATE SET
+    total_attempts = EXCLUDED.total_attempts,
+    correct_attempts = EXCLUDED.correct_attempts,
+    avg_confidence = EXCLUDED.avg_confidence,
+    avg_time_seconds = EXCLUDED.avg_time_seconds,
+    last_attempt_at = EXCLUDED.last_attempt_at,
+    updated_at = EXCLUDED.updated_at
+"""
+MASTERY_DERIVE = f"""
+WITH derived AS (
+    SELECT a.user_id, q.topic, count(*)::int AS answered,
+           (count(*) FILTER (WHERE a.is_correct))::int AS correct,
+           {PROFICIENCY_SQL.format(n="count(*)", c="count(*) FILTER (WHERE a.is_correct)")} AS level,
+           max(a.answered_at) AS last_at
+    FROM user_question_attempts a
+    JOIN questions q ON q.id = a.question_id
+    WHERE a.user_id = ANY(%s)
+    GROUP BY a.user_id, q.topic
+)
+INSERT INTO mastery_levels AS m (id, user_id, topic, questions_answered, questions_correct,
+                                 proficiency_level, last_updated)
+SELECT gen_random_uuid(), d.user_id, d.topic, d.answered, d.correct, d.level, d.last_at
+FROM derived d
+LEFT JOIN mastery_levels old ON old.user_id = d.user_id AND old.topic = d.topic
+WHERE (old.questions_answered, old.questions_correct, old.proficiency_level)
+    IS DISTINCT FROM (d.answered, d.correct, d.level)
+ON CONFLICT (user_id, topic) DO UPDATE SET
+    questions_answered = EXCLUDED.questions_answered,
+    questions_correct = EXCLUDED.questions_correct,
+    proficiency_level = EXCLUDED.proficiency_level,
+    last_updated = EXCLUDED.last_updated
+"""
+
+
+def progress_recompute(*, user_ids) -> int:
+    """Rebuild each student's progress per question, mastery per topic and review cards from
+    their attempts alone (the answer path keeps them one answer at a time; this is the same
+    definition in bulk), for seed_demo and `manage.py recompute_progress`. Progress and mastery
+    are aggregated in SQL, and only rows that disagree are written (so a second run writes
+    nothing); each card replays its history through the student's scheduler, keeping the card's
+    id (FSRS's card id). As `system`; safe to run twice. Returns the cards written."""
+    user_ids = list(user_ids)
+    written = 0
+    with rls_context(role=ROLE_SYSTEM), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute(PROGRESS_DERIVE, [user_ids])
+        cursor.execute(MASTERY_DERIVE, [user_ids])
+        cursor.execute("SELECT id, scheduler, desired_retention FROM users WHERE id = ANY(%s)", [user_ids])
+        settings = {row[0]: row[1:] for row in cursor.fetchall()}
+        cursor.execute("SELECT user_id, question_id, id FROM sm2_review_cards WHERE user_id = ANY(%s)", [user_ids])
+        ids = {(u, q): c for u, q, c in cursor.fetchall()}
+        cursor.execute(
+            """
+            SELECT user_id, question_id, is_correct, confidence_rating, answered_at FROM user_question_attempts
+            WHERE user_id = ANY(%s) ORDER BY user_id, question_id, answered_at, id
+            """,
+            [user_ids],
+        )
+        rows, card, key, now = [], None, None, timezone.now()
+        for user_id, question_id, correct, confidence, at in cursor.fetchall():
+            if (user_id, question_id) != key:
+                if key is not None:
+                    rows.append(_card_row(key, ids, card, now))
+                key, card = (user_id, question_id), CardState()
+            scheduler, retention = settings[user_id]
+            card = review(card, grade_for(is_correct=correct, confidence=confidence), at, scheduler=scheduler,
+                          card_id=ids.setdefault(key, uuid.uuid4()), desired_retention=retention)  # fmt: skip
+        if key is not None:
+            rows.append(_card_row(key, ids, card, now))
+        cursor.executemany(CARD_WRITE, rows)
+        written = len(rows)
+    for user_id in user_ids:
+        transaction.on_commit(
+            lambda user_id=user_id: cache.delete_many([user_stats_key(user_id), user_due_reviews_key(user_id)])
+        )
+    return written
+
+
+def _card_row(key, ids, card: CardState, now) -> dict:
+    user_id, question_id = key
+    return {"id": ids[key], "user": user_id, "question": question_id, "now": now,
+            "next_review_date": card.due.date(), **card.__dict__}  # fmt: skip

@@ -12,14 +12,17 @@ from accounts.models import User
 from analytics.models import StudySession
 from demo.facts import FACTS
 from demo.management.commands.seed_demo import HISTORY_DAYS, _demo_ids, demo_id
+from gamification.models import UserAchievement, XPTransaction
 from materials.models import Material, MaterialProcessingJob
 from materials.selectors import passages_search
+from practice.management.commands.recompute_progress import Command
 from practice.models import PracticeSession, PracticeSessionQuestion
 from practice.selectors import SECONDS_PER_QUESTION
-from progress.models import MasteryLevel, UserProgress
+from progress.models import MasteryLevel, SM2ReviewCard, UserProgress
+from progress.selectors import due_count
 from progress.services import proficiency_for
 from questions.models import Question, QuestionExplanation, QuestionFlag, QuestionOption, UserQuestionAttempt
-from studyin.rls import rls_context, rls_set
+from studyin.rls import ROLE_SYSTEM, rls_context, rls_set
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -284,3 +287,18 @@ def _files_under(root) -> list:
     import os
 
     return [name for _, _, names in os.walk(root) for name in names]
+
+
+def test_the_demo_student_has_reviews_due_xp_a_streak_and_achievements_consistent_with_the_attempts(seeded):
+    with rls_context(role=ROLE_SYSTEM):
+        demo = User.objects.get(email="demo@studyin.app")
+        answered = UserQuestionAttempt.objects.filter(user=demo).values("question_id").distinct().count()
+        assert SM2ReviewCard.objects.filter(user=demo).count() == answered
+        assert due_count(user=demo) > 0
+        assert demo.xp == sum(XPTransaction.objects.filter(user=demo).values_list("amount", flat=True)) > 0
+        assert demo.current_streak >= 1 and UserAchievement.objects.filter(user=demo, is_completed=True).exists()
+        before = (demo.xp, demo.level, demo.current_streak, demo.max_streak)
+    Command().recompute(email=demo.email)  # the seed used the same definitions: nothing changes
+    with rls_context(role=ROLE_SYSTEM):
+        demo.refresh_from_db()
+        assert (demo.xp, demo.level, demo.current_streak, demo.max_streak) == before

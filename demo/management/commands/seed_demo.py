@@ -48,13 +48,14 @@ from analytics.models import StudySession
 from analytics.partitions import PARTITIONED_TABLES, add_months
 from demo.facts import FACTS, FIRST_NAMES, LAST_NAMES, MATERIAL_TITLES, TOPICS, Fact
 from demo.notes import notes_for
+from gamification.services import rewards_recompute
 from materials import services as materials_services
 from materials.models import Material, MaterialChunk, MaterialProcessingJob
 from practice.models import PracticeSession, SessionStatus, SessionType
 from practice.selectors import BLOCK_SIZE_MAX, SECONDS_PER_QUESTION, BlockFilters
-from practice.services import ATTEMPT_TYPES
+from practice.services import ATTEMPT_TYPES, completed_review_blocks
 from progress.models import MasteryLevel, UserProgress
-from progress.services import PROFICIENCY_SQL
+from progress.services import progress_recompute
 from questions import services as questions_services
 from questions.models import (
     AttemptType,
@@ -379,8 +380,11 @@ class Command(BaseCommand):
         self.seed_flags(users=users, bank=bank)
         all_questions = {q.id for pool in pools.values() for q in pool}
         self.recount(material_ids=material_ids, question_ids=list(all_questions))
-        self.derive_progress(user_ids=[u.id for u in users])
-        self.last_study(user_ids=[u.id for u in users])
+        # What answers derive, by the answer path's own definitions in bulk (progress, mastery and
+        # cards; XP, study days and achievements): one definition, so the demo is consistent.
+        user_ids = [u.id for u in users]
+        progress_recompute(user_ids=user_ids)
+        rewards_recompute(user_ids=user_ids, completed_reviews=completed_review_blocks(user_ids=user_ids))
 
     def seed_partitions(self, *, now: datetime.datetime) -> None:
         """The analytics tables' monthly partitions back to the start of the history, as an
@@ -693,82 +697,6 @@ class Command(BaseCommand):
                 WHERE m.id = ANY(%s)
                 """,
                 [material_ids],
-            )
-
-    def derive_progress(self, *, user_ids: list[uuid.UUID]) -> None:
-        """Each student's progress per question and mastery per topic, aggregated from all their
-        attempts (the totals the answer path keeps one answer at a time). Only rows that are
-        missing or disagree reach the INSERT: ON CONFLICT DO UPDATE locks every row it meets, even
-        one its WHERE then leaves alone, so a second run would rewrite every page."""
-        with rls_context(role=ROLE_SYSTEM), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL work_mem = '256MB'")
-            cursor.execute(
-                """
-                WITH derived AS (
-                    SELECT user_id, question_id, count(*)::int AS total, (count(*) FILTER (WHERE is_correct))::int AS correct,
-                           avg(confidence_rating)::float AS confidence, avg(time_taken_seconds)::float AS seconds,
-                           min(answered_at) AS first_at, max(answered_at) AS last_at
-                    FROM user_question_attempts
-                    WHERE user_id = ANY(%s)
-                    GROUP BY user_id, question_id
-                )
-                INSERT INTO user_progress AS p (id, user_id, question_id, total_attempts, correct_attempts,
-                                                avg_confidence, avg_time_seconds, last_attempt_at, created_at, updated_at)
-                SELECT gen_random_uuid(), d.user_id, d.question_id, d.total, d.correct, d.confidence, d.seconds,
-                       d.last_at, d.first_at, d.last_at
-                FROM derived d
-                LEFT JOIN user_progress old ON old.user_id = d.user_id AND old.question_id = d.question_id
-                WHERE (old.total_attempts, old.correct_attempts, old.avg_confidence, old.avg_time_seconds,
-                       old.last_attempt_at) IS DISTINCT FROM (d.total, d.correct, d.confidence, d.seconds, d.last_at)
-                ON CONFLICT (user_id, question_id) DO UPDATE SET
-                    total_attempts = EXCLUDED.total_attempts,
-                    correct_attempts = EXCLUDED.correct_attempts,
-                    avg_confidence = EXCLUDED.avg_confidence,
-                    avg_time_seconds = EXCLUDED.avg_time_seconds,
-                    last_attempt_at = EXCLUDED.last_attempt_at,
-                    updated_at = EXCLUDED.updated_at
-                """,
-                [user_ids],
-            )
-            proficiency = PROFICIENCY_SQL.format(n="count(*)", c="count(*) FILTER (WHERE a.is_correct)")
-            cursor.execute(
-                f"""
-                WITH derived AS (
-                    SELECT a.user_id, q.topic, count(*)::int AS answered,
-                           (count(*) FILTER (WHERE a.is_correct))::int AS correct,
-                           {proficiency} AS level, max(a.answered_at) AS last_at
-                    FROM user_question_attempts a
-                    JOIN questions q ON q.id = a.question_id
-                    WHERE a.user_id = ANY(%s)
-                    GROUP BY a.user_id, q.topic
-                )
-                INSERT INTO mastery_levels AS m (id, user_id, topic, questions_answered, questions_correct,
-                                                 proficiency_level, last_updated)
-                SELECT gen_random_uuid(), d.user_id, d.topic, d.answered, d.correct, d.level, d.last_at
-                FROM derived d
-                LEFT JOIN mastery_levels old ON old.user_id = d.user_id AND old.topic = d.topic
-                WHERE (old.questions_answered, old.questions_correct, old.proficiency_level)
-                    IS DISTINCT FROM (d.answered, d.correct, d.level)
-                ON CONFLICT (user_id, topic) DO UPDATE SET
-                    questions_answered = EXCLUDED.questions_answered,
-                    questions_correct = EXCLUDED.questions_correct,
-                    proficiency_level = EXCLUDED.proficiency_level,
-                    last_updated = EXCLUDED.last_updated
-                """,
-                [user_ids],
-            )
-
-    def last_study(self, *, user_ids: list[uuid.UUID]) -> None:
-        """users.last_study_date: when each student last answered."""
-        with rls_context(role=ROLE_SYSTEM), connection.cursor() as cursor:
-            cursor.execute(
-                """
-                UPDATE users u SET last_study_date = a.last_at
-                FROM (SELECT user_id, max(answered_at) AS last_at FROM user_question_attempts
-                      WHERE user_id = ANY(%s) GROUP BY user_id) a
-                WHERE u.id = a.user_id AND u.last_study_date IS DISTINCT FROM a.last_at
-                """,
-                [user_ids],
             )
 
     def summary(self) -> str:
