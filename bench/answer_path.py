@@ -10,17 +10,18 @@ in rounds of 50 after a warm-up:
 - django: `django.test.Client`, logged in, POSTs the answer form (urlencoded, as a browser
   sends it) to the real URL: the whole stack, with middleware, the session in Redis, the user
   lookup, row-level security, the view, the form and `answer_submit`;
-- raw: psycopg runs the same SQL in a loop, one transaction per answer: the statements the
-  Django request sends, taken from the code that sends them (`USER_SQL`, `RLS_SET_SQL`,
-  `ANSWER_LOCK`, `ANSWER_WRITES`), with the connection settings Django uses (server-side
-  binding, prepared after 5 runs). The benchmark checks that the Django request sent exactly
-  these statements;
+- raw: psycopg runs the same SQL in a loop, one transaction per answer, with the same Python
+  scheduling and reward rules between the statements: the statements the Django request sends,
+  taken from the code that sends them (`USER_SQL`, `RLS_SET_SQL`, the answer's savepoint,
+  `ANSWER_LOCK`, `ANSWER_ITEM_WRITE`, `ATTEMPT_RECORD`, `PROGRESS_RECORD`, `CARD_WRITE`,
+  `STATE_READ`, `REWARD_WRITE`), with the connection settings Django uses (server-side binding,
+  prepared after 5 runs). The benchmark checks that the Django request sent exactly these;
 - floor: the same client POSTs the same form to a view that only reads it and redirects
   (bench/floor_urls.py): what any logged-in POST costs before the answer's own work.
 
 Prints the throughputs, the ratio django/raw, p50/p95 latency and the SQL statements of one
 answer request (BEGIN and COMMIT included: each is a round trip).
-Targets: <= 10 statements, django/raw >= 0.5, django p95 <= 25 ms. `--profile` adds a cProfile
+Targets: <= 14 statements, django/raw >= 0.4, django p95 <= 10 ms. `--profile` adds a cProfile
 of further Django answers (the functions with the most time of their own).
 """
 
@@ -35,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studyin.settings")
 
-MAX_STATEMENTS, MIN_RATIO, MAX_P95_MS = 10, 0.5, 25.0
+MAX_STATEMENTS, MIN_RATIO, MAX_P95_MS = 14, 0.4, 10.0
 
 
 def _percentile(values: list[float], p: float) -> float:
@@ -113,8 +114,9 @@ class DjangoPath:
 
 
 class RawPath:
-    """The Django request's SQL, sent by psycopg in a loop: the user lookup, the row-level
-    security context, the lock and the writes, one transaction each, with the connection
+    """The Django request's SQL, sent by psycopg in a loop, with the same Python in between (the
+    scheduler and the reward rules): the user lookup, the row-level security context, the
+    savepoint, the lock, each app's statements, one transaction each, with the connection
     settings Django uses (server-side binding, statements prepared after their fifth run)."""
 
     def __init__(self, *, user, rng):
@@ -131,17 +133,30 @@ class RawPath:
     @staticmethod
     def statements() -> list[str]:
         from accounts.backends import USER_SQL
-        from practice.services import ANSWER_LOCK, ANSWER_WRITES
+        from gamification.services import REWARD_WRITE, STATE_READ
+        from practice.services import ANSWER_ITEM_WRITE, ANSWER_LOCK
+        from progress.services import CARD_WRITE, PROGRESS_RECORD
+        from questions.answers import ATTEMPT_RECORD
         from studyin.rls import RLS_SET_SQL
 
-        return [USER_SQL, RLS_SET_SQL, ANSWER_LOCK, ANSWER_WRITES]
+        return [USER_SQL, RLS_SET_SQL, ANSWER_LOCK, ANSWER_ITEM_WRITE, ATTEMPT_RECORD, PROGRESS_RECORD, CARD_WRITE,
+                STATE_READ, REWARD_WRITE]  # fmt: skip
 
     def answer(self, session_id, position: int, options: int) -> float:
+        import json
+        import uuid
+
         from django.utils import timezone
 
+        from gamification.services import StudentState, level_for, reward_decide
         from practice.services import ATTEMPT_TYPES, MAX_SECONDS_PER_ANSWER, _Locked
+        from progress.scheduling import CardState, grade_for, review
+        from progress.services import CARD_COLUMNS
+        from questions.answers import RecordedAnswer
 
-        user_sql, rls_sql, lock_sql, writes_sql = self.statements()
+        user_sql, rls_sql, lock_sql, item_sql, attempt_sql, progress_sql, card_sql, state_sql, reward_sql = (
+            self.statements()
+        )
         user = self.user
         selected, confidence = self.rng.randrange(options), self.rng.randint(1, 5)
         started = time.perf_counter()
@@ -150,19 +165,49 @@ class RawPath:
             if cur.execute(user_sql, [user.pk]).fetchone() is None:
                 raise RuntimeError("no such user")
             cur.execute(rls_sql, [str(user.pk), ""])
+            cur.execute("SAVEPOINT answer")
             row = cur.execute(lock_sql, {"session": session_id, "position": position, "user": user.pk}).fetchone()
             locked = _Locked(*row)
             if locked.answered_at is not None:
                 raise RuntimeError(f"item {session_id}/{position} answered already")
             showing = (now - locked.shown_at).total_seconds() if locked.shown_at else 0
-            seconds = max(0, min(int(locked.viewed_seconds + showing), MAX_SECONDS_PER_ANSWER))
-            correct = selected == locked.correct_index
-            cur.execute(writes_sql, {
-                "user": user.pk, "question": locked.question_id, "item": locked.item_id, "session": session_id,
-                "selected": selected, "slot": selected + 1, "is_correct": correct, "correct": int(correct),
-                "confidence": confidence, "seconds": seconds, "now": now, "topic": locked.topic,
-                "attempt_type": str(ATTEMPT_TYPES[locked.session_type]),
+            answer = RecordedAnswer(
+                user_id=user.pk, question_id=locked.question_id, topic=locked.topic, difficulty=locked.difficulty,
+                selected_index=selected, is_correct=selected == locked.correct_index, confidence=confidence,
+                seconds=max(0, min(int(locked.viewed_seconds + showing), MAX_SECONDS_PER_ANSWER)), answered_at=now,
+                attempt_type=str(ATTEMPT_TYPES[locked.session_type]), session_id=session_id,
+            )  # fmt: skip
+            correct = int(answer.is_correct)
+            cur.execute(item_sql, {"item": locked.item_id, "session": session_id, "selected": selected,
+                                   "confidence": confidence, "is_correct": answer.is_correct, "correct": correct,
+                                   "seconds": answer.seconds, "now": now})  # fmt: skip
+            cur.fetchone()
+            cur.execute(attempt_sql, {
+                "user": user.pk, "question": answer.question_id, "selected": selected, "slot": selected + 1,
+                "is_correct": answer.is_correct, "correct": correct, "confidence": confidence,
+                "seconds": answer.seconds, "attempt_type": answer.attempt_type, "session": session_id, "now": now,
             })  # fmt: skip
+            params = {"user": user.pk, "question": answer.question_id, "topic": answer.topic, "correct": correct,
+                      "confidence": confidence, "seconds": answer.seconds, "now": now}  # fmt: skip
+            answered, mastery, scheduler, retention, card_id, *columns = cur.execute(progress_sql, params).fetchone()
+            before = CardState(**dict(zip(CARD_COLUMNS, columns, strict=True))) if card_id else CardState()
+            card_id = card_id or uuid.uuid4()
+            after = review(before, grade_for(is_correct=answer.is_correct, confidence=confidence), now,
+                           scheduler=scheduler, card_id=card_id, desired_retention=retention)  # fmt: skip
+            cur.execute(card_sql, {**params, "id": card_id, "next_review_date": after.due.date(), **after.__dict__})
+            xp, _, streak, freezes, goal, today, hour, today_seconds, goal_met, last_day, catalogue = cur.execute(
+                state_sql, {"user": user.pk, "now": now}
+            ).fetchone()
+            state = StudentState(xp=xp, streak=streak, freezes=freezes, goal_minutes=goal, today=today, hour=hour,
+                                 today_seconds=today_seconds, goal_met=bool(goal_met), last_day=last_day,
+                                 catalogue=catalogue)  # fmt: skip
+            decision = reward_decide(state, answer, topic_answered=answered, topic_mastery=mastery)
+            cur.execute(reward_sql, {
+                "user": user.pk, "now": now, "ledger": json.dumps(decision.ledger), "days": json.dumps(decision.days),
+                "achievements": json.dumps(decision.progress), "gained": state.xp - xp, "level": level_for(state.xp),
+                "streak": state.streak, "freezes": state.freezes,
+            })  # fmt: skip
+            cur.execute("RELEASE SAVEPOINT answer")
         self.conn.commit()
         return time.perf_counter() - started
 
@@ -227,6 +272,7 @@ def run(*, answers: int, warmup: int, profile: int = 0, round_size: int = 50) ->
         for _ in range(warmup):
             path.answer(*next(items))
     statements, sent = django_path.statements(next(items))
+    sent = [sql for sql in sent if sql.split()[0] not in ("SAVEPOINT", "RELEASE")]  # named per request
     if [" ".join(sql.split()) for sql in sent] != [" ".join(sql.split()) for sql in raw_path.statements()]:
         raise RuntimeError("the Django request sent other SQL than the raw path runs:\n" + "\n".join(sent))
     latencies = {name: [] for name in paths}
