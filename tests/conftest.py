@@ -36,6 +36,23 @@ def _rls_system_context(request):
 
 
 @pytest.fixture(autouse=True)
+def _achievements_seeded(request):
+    """The eight achievements seed 000 ships (a data migration): a transactional test's flush
+    empties the table for the tests after it, so they are put back."""
+    if request.node.get_closest_marker("django_db"):
+        import importlib
+
+        from django.apps import apps
+
+        from gamification.models import Achievement
+
+        request.getfixturevalue("_django_db_helper")
+        if not Achievement.objects.exists():
+            importlib.import_module("gamification.migrations.0003_seed_achievements").load(apps, None)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _clean_redis():
     """Each test starts with an empty Redis (database 1, see settings_test)."""
     get_redis_connection("default").flushdb()

@@ -42,4 +42,4 @@ def test_a_student_signs_up_verifies_logs_out_and_logs_back_in(page, settings, l
     page.get_by_label("Password").fill("a-long-anatomy-passphrase")
     page.get_by_role("button", name="Log in").click()
     page.get_by_text("Maria Medic").first.wait_for()
-    assert page.url.rstrip("/") == live_server.url
+    assert page.url == f"{live_server.url}/dashboard/"  # a new student lands on the dashboard

@@ -109,3 +109,26 @@ def test_the_block_clock_ends_a_timed_block_at_zero(logged_in_page, rita):
     with rls_context(role=ROLE_SYSTEM):
         session.refresh_from_db()
         assert session.status == SessionStatus.COMPLETED and session.total_time_seconds <= 3
+
+
+def test_an_answer_shows_what_it_earned_and_the_dashboard_shows_xp_and_the_streak(logged_in_page, bank, rita):
+    page = logged_in_page
+    assert page.url.endswith("/dashboard/")  # the first page after logging in
+    assert "0 days" in page.locator(".dash-tiles").inner_text()
+    page.get_by_role("link", name="New block").click()
+    page.get_by_label("Cardiology (3)").check()
+    page.get_by_role("button", name="Start block").click()
+    _on_question(page, 1)
+    page.get_by_label("A. Aspirin").check()
+    page.get_by_role("button", name="Submit", exact=True).click()
+    page.get_by_text("Correct.").wait_for()
+    celebration = page.locator(".reward").inner_text()
+    assert "XP" in celebration and "1-day streak" in celebration and "Next review" in celebration
+
+    page.get_by_role("link", name="Dashboard").click()
+    tiles = page.locator(".dash-tiles").inner_text()
+    assert "🔥 1 day" in tiles and "XP" in tiles
+    with rls_context(role=ROLE_SYSTEM):
+        rita.refresh_from_db()
+        assert rita.xp > 0 and rita.current_streak == 1
+    assert f"{rita.xp} XP" in tiles

@@ -1,0 +1,190 @@
+"""The student's dashboard, with its numbers from PostgreSQL and from the cache.
+
+    .venv/bin/python bench/dashboard.py [--requests 500] [--attempts 1000000] [--users 200] [--questions 5000]
+
+On a scratch database (migrated, seeded with `seed_demo --users 200 --questions 5000
+--attempts 1000000`, dropped after) on the configured server, the demo student GETs the
+dashboard (practice/dashboard.py, the page after logging in) `--requests` times each way,
+through `django.test.Client`, logged in: the whole stack, with middleware, the session in
+Redis, the user lookup, row-level security, the view and the template (its static files named
+through the production storage, from a manifest collected for the run). The ways take turns
+in rounds of 50 after a warm-up of 20 each:
+
+- cold: before each request (not timed) the student's cached numbers are deleted, the
+  dashboard's stats key and the due-review count's key (studyin/cache.py), so every number is
+  computed from PostgreSQL, as on the first visit after an answer;
+- warm: the cache is left in place (the first request fills it), as on a visit within five
+  minutes of the last, with no answer between.
+
+Prints n, throughput, p50/p95 latency of each way and the SQL statements of one cold and one
+warm request (BEGIN and COMMIT included, if sent: each is a round trip).
+Targets: warm p95 <= 10 ms, cold p95 <= 50 ms.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studyin.settings")
+
+MAX_WARM_P95_MS, MAX_COLD_P95_MS = 10.0, 50.0
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def _stats(latencies: list[float]) -> dict:
+    """Throughput over the time spent requesting (the ways take turns, so not wall time)."""
+    return {
+        "n": len(latencies),
+        "per_s": len(latencies) / sum(latencies),
+        "p50_ms": 1000 * _percentile(latencies, 50),
+        "p95_ms": 1000 * _percentile(latencies, 95),
+    }
+
+
+class Dashboard:
+    """The student's browser: the test client, logged in, GETs the dashboard; `cold` drops the
+    student's cached numbers first, outside the time taken."""
+
+    def __init__(self, *, user, cold: bool):
+        from django.test import Client
+        from django.urls import reverse
+
+        self.client = Client(HTTP_HOST="localhost")  # DEBUG is off: "testserver" is not an allowed host
+        self.client.force_login(user)
+        self.url = reverse("dashboard")
+        self.user, self.cold = user, cold
+
+    def get(self) -> float:
+        from django.core.cache import cache
+
+        from studyin.cache import user_due_reviews_key, user_stats_key
+
+        if self.cold:
+            cache.delete_many([user_stats_key(self.user.pk), user_due_reviews_key(self.user.pk)])
+        started = time.perf_counter()
+        response = self.client.get(self.url)
+        elapsed = time.perf_counter() - started
+        if response.status_code != 200:
+            raise RuntimeError(f"dashboard refused: {response.status_code} {response.get('Location')}")
+        return elapsed
+
+    def statements(self) -> list[str]:
+        """The statements of one dashboard request, as logged."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            self.get()
+        return [q["sql"] for q in queries.captured_queries]
+
+
+def run(*, requests: int, warmup: int = 20, round_size: int = 50) -> dict:
+    """In a process whose database is the scratch one, seeded: the ways GET the demo student's
+    dashboard in turns of `round_size` requests, so a change in the machine's load (two cores,
+    shared) weighs on both alike."""
+    import tempfile
+
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    from accounts.models import User
+    from demo.management.commands.seed_demo import DEMO_EMAIL
+    from studyin.rls import ROLE_SYSTEM, rls_context
+
+    if settings.DEBUG:
+        raise RuntimeError("DEBUG is on: Django would record every query and run slower than in production.")
+    # The page names its static files through the production storage (hashed names, from the
+    # manifest collectstatic writes): collected here into a directory of the run's own.
+    static_root = tempfile.TemporaryDirectory(prefix="studyin_bench_static_")
+    override_settings(STATIC_ROOT=static_root.name).enable()
+    call_command("collectstatic", interactive=False, verbosity=0)
+    with rls_context(role=ROLE_SYSTEM):
+        user = User.objects.get(email=DEMO_EMAIL)
+    ways = {"cold": Dashboard(user=user, cold=True), "warm": Dashboard(user=user, cold=False)}
+    for way in ways.values():
+        for _ in range(warmup):
+            way.get()
+    latencies = {name: [] for name in ways}
+    for done in range(0, requests, round_size):
+        for name, way in ways.items():
+            latencies[name].extend(way.get() for _ in range(min(round_size, requests - done)))
+    result = {name: _stats(values) for name, values in latencies.items()}
+    result["statements"] = {name: way.statements() for name, way in ways.items()}
+    static_root.cleanup()
+    return result
+
+
+def _timed(url: str, script: str, what: str) -> float:
+    from studyin.scratchdb import run_django
+
+    started = time.perf_counter()
+    result = run_django(url, script, timeout=3600)
+    if result.returncode:
+        sys.exit(result.stdout + result.stderr)
+    elapsed = time.perf_counter() - started
+    print(f"{what}: {elapsed:.1f} s  {result.stdout.strip()}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=500, help="timed requests each way")
+    parser.add_argument("--attempts", type=int, default=1_000_000)
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--questions", type=int, default=5000)
+    args = parser.parse_args()
+
+    import django
+    import psycopg
+
+    django.setup()
+    from studyin.scratchdb import run_django, scratch_database
+
+    seed = (
+        "from django.core.management import call_command\n"
+        f"call_command('seed_demo', users={args.users}, questions={args.questions}, attempts={args.attempts})"
+    )
+    with scratch_database("studyin_bench") as url:
+        _timed(url, "from django.core.management import call_command\ncall_command('migrate', verbosity=0)", "migrate")
+        _timed(url, seed, f"seed_demo --users {args.users} --questions {args.questions} --attempts {args.attempts}")
+        # As a database in service would be: vacuumed, so autovacuum does not set on the fresh
+        # rows (and take a core) while the requests are timed.
+        started = time.perf_counter()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("VACUUM (ANALYZE)")
+        print(f"vacuum: {time.perf_counter() - started:.1f} s")
+        run_script = f"print('RESULT', json.dumps(run(requests={args.requests})))"
+        result = run_django(url, "import json; from bench.dashboard import run\n" + run_script, timeout=3600)
+    if result.returncode:
+        sys.exit(result.stdout + result.stderr)
+    r = json.loads(result.stdout.split("RESULT ", 1)[1])
+    cold, warm, statements = r["cold"], r["warm"], r["statements"]
+    for name, s in (("cold", cold), ("warm", warm)):
+        print(f"{name:<5} {s['n']:>5} requests {s['per_s']:7.1f} per s  "
+              f"p50 {s['p50_ms']:6.2f} ms  p95 {s['p95_ms']:6.2f} ms")  # fmt: skip
+    print(f"SQL statements per request: cold {len(statements['cold'])}, warm {len(statements['warm'])}")
+    checks = [
+        (f"warm p95: {warm['p95_ms']:.2f} ms (target <= {MAX_WARM_P95_MS:g} ms)", warm["p95_ms"] <= MAX_WARM_P95_MS),
+        (f"cold p95: {cold['p95_ms']:.2f} ms (target <= {MAX_COLD_P95_MS:g} ms)", cold["p95_ms"] <= MAX_COLD_P95_MS),
+    ]  # fmt: skip
+    for text, ok in checks:
+        print(f"{'PASS' if ok else 'FAIL'}  {text}")
+    for name in ("cold", "warm"):
+        print(f"statements of one {name} request:")
+        for i, sql in enumerate(statements[name], 1):
+            print(f"  {i:2}. {' '.join(sql.split())[:110]}")
+    print("PASS" if all(ok for _, ok in checks) else "FAIL")
+
+
+if __name__ == "__main__":
+    main()
