@@ -73,8 +73,12 @@ def block_candidates(*, user: User, filters: BlockFilters) -> QuerySet[Question]
 
 
 def _by_recall(questions: QuerySet[Question], cards) -> QuerySet[Question]:
-    recall = cards.filter(question=OuterRef("pk")).values("retrievability")[:1]
-    return questions.filter(pk__in=cards.values("question_id")).annotate(recall=Subquery(recall)).order_by("recall")
+    card = cards.filter(question=OuterRef("pk"))
+    return (
+        questions.filter(pk__in=cards.values("question_id"))
+        .annotate(recall=Subquery(card.values("retrievability")[:1]), card_due=Subquery(card.values("due")[:1]))
+        .order_by("recall", "card_due", "pk")  # equal recall (reviewed the same day): the longest due first
+    )
 
 
 def topics_for(*, user: User) -> list[tuple[str, int]]:
