@@ -36,22 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studyin.settings")
 
+from bench.common import seeded_database, stats  # noqa: E402
+
 MAX_STATEMENTS, MIN_RATIO, MAX_P95_MS = 14, 0.4, 10.0
-
-
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def _stats(latencies: list[float]) -> dict:
-    """Throughput over the time spent answering (the paths take turns, so not wall time)."""
-    return {
-        "n": len(latencies),
-        "per_s": len(latencies) / sum(latencies),
-        "p50_ms": 1000 * _percentile(latencies, 50),
-        "p95_ms": 1000 * _percentile(latencies, 95),
-    }
 
 
 def _items(*, user, count: int) -> list[tuple]:
@@ -94,6 +81,9 @@ class DjangoPath:
         elapsed = time.perf_counter() - started
         if response.status_code != 302 or response.url != reverse("practice:question", args=[session_id, position]):
             raise RuntimeError(f"answer refused: {response.status_code} {response.get('Location')}")
+        # The browser follows the redirect, and the question page shows (and so consumes) the
+        # message of what the answer earned; the client does not, so it drops the message itself.
+        self.client.cookies.pop("messages", None)
         return elapsed
 
     def statements(self, item: tuple) -> tuple[list[str], list[str]]:
@@ -240,8 +230,8 @@ def _profile(path: DjangoPath, items: list[tuple]) -> str:
     profiler.disable()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
-    stats.sort_stats("tottime").print_stats(25)
-    stats.sort_stats("cumulative").print_stats(40)
+    stats.sortstats("tottime").printstats(25)
+    stats.sortstats("cumulative").printstats(40)
     return out.getvalue()
 
 
@@ -279,24 +269,12 @@ def run(*, answers: int, warmup: int, profile: int = 0, round_size: int = 50) ->
     for done in range(0, answers, round_size):
         for name, path in paths.items():
             latencies[name].extend(path.answer(*next(items)) for _ in range(min(round_size, answers - done)))
-    result = {name: _stats(values) for name, values in latencies.items()}
+    result = {name: stats(values) for name, values in latencies.items()}
     result["statements"] = statements
     if profile:
         result["profile"] = _profile(django_path, [next(items) for _ in range(profile)])
     raw_path.conn.close()
     return result
-
-
-def _timed(url: str, script: str, what: str) -> float:
-    from studyin.scratchdb import run_django
-
-    started = time.perf_counter()
-    result = run_django(url, script, timeout=3600)
-    if result.returncode:
-        sys.exit(result.stdout + result.stderr)
-    elapsed = time.perf_counter() - started
-    print(f"{what}: {elapsed:.1f} s  {result.stdout.strip()}")
-    return elapsed
 
 
 def main() -> None:
@@ -310,24 +288,11 @@ def main() -> None:
     args = parser.parse_args()
 
     import django
-    import psycopg
 
     django.setup()
-    from studyin.scratchdb import run_django, scratch_database
+    from studyin.scratchdb import run_django
 
-    seed = (
-        "from django.core.management import call_command\n"
-        f"call_command('seed_demo', users={args.users}, questions={args.questions}, attempts={args.attempts})"
-    )
-    with scratch_database("studyin_bench") as url:
-        _timed(url, "from django.core.management import call_command\ncall_command('migrate', verbosity=0)", "migrate")
-        _timed(url, seed, f"seed_demo --users {args.users} --questions {args.questions} --attempts {args.attempts}")
-        # As a database in service would be: vacuumed, so autovacuum does not set on the fresh
-        # million rows (and take a core) while the answers are timed.
-        started = time.perf_counter()
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("VACUUM (ANALYZE)")
-        print(f"vacuum: {time.perf_counter() - started:.1f} s")
+    with seeded_database(users=args.users, questions=args.questions, attempts=args.attempts) as url:
         script = (
             "import json; from bench.answer_path import run\n"
             f"print('RESULT', json.dumps(run(answers={args.answers}, warmup={args.warmup}, profile={args.profile})))"

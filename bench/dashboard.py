@@ -32,22 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studyin.settings")
 
+from bench.common import seeded_database, stats  # noqa: E402
+
 MAX_WARM_P95_MS, MAX_COLD_P95_MS = 10.0, 50.0
-
-
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def _stats(latencies: list[float]) -> dict:
-    """Throughput over the time spent requesting (the ways take turns, so not wall time)."""
-    return {
-        "n": len(latencies),
-        "per_s": len(latencies) / sum(latencies),
-        "p50_ms": 1000 * _percentile(latencies, 50),
-        "p95_ms": 1000 * _percentile(latencies, 95),
-    }
 
 
 class Dashboard:
@@ -118,22 +105,10 @@ def run(*, requests: int, warmup: int = 20, round_size: int = 50) -> dict:
     for done in range(0, requests, round_size):
         for name, way in ways.items():
             latencies[name].extend(way.get() for _ in range(min(round_size, requests - done)))
-    result = {name: _stats(values) for name, values in latencies.items()}
+    result = {name: stats(values) for name, values in latencies.items()}
     result["statements"] = {name: way.statements() for name, way in ways.items()}
     static_root.cleanup()
     return result
-
-
-def _timed(url: str, script: str, what: str) -> float:
-    from studyin.scratchdb import run_django
-
-    started = time.perf_counter()
-    result = run_django(url, script, timeout=3600)
-    if result.returncode:
-        sys.exit(result.stdout + result.stderr)
-    elapsed = time.perf_counter() - started
-    print(f"{what}: {elapsed:.1f} s  {result.stdout.strip()}")
-    return elapsed
 
 
 def main() -> None:
@@ -145,24 +120,11 @@ def main() -> None:
     args = parser.parse_args()
 
     import django
-    import psycopg
 
     django.setup()
-    from studyin.scratchdb import run_django, scratch_database
+    from studyin.scratchdb import run_django
 
-    seed = (
-        "from django.core.management import call_command\n"
-        f"call_command('seed_demo', users={args.users}, questions={args.questions}, attempts={args.attempts})"
-    )
-    with scratch_database("studyin_bench") as url:
-        _timed(url, "from django.core.management import call_command\ncall_command('migrate', verbosity=0)", "migrate")
-        _timed(url, seed, f"seed_demo --users {args.users} --questions {args.questions} --attempts {args.attempts}")
-        # As a database in service would be: vacuumed, so autovacuum does not set on the fresh
-        # rows (and take a core) while the requests are timed.
-        started = time.perf_counter()
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("VACUUM (ANALYZE)")
-        print(f"vacuum: {time.perf_counter() - started:.1f} s")
+    with seeded_database(users=args.users, questions=args.questions, attempts=args.attempts) as url:
         run_script = f"print('RESULT', json.dumps(run(requests={args.requests})))"
         result = run_django(url, "import json; from bench.dashboard import run\n" + run_script, timeout=3600)
     if result.returncode:
