@@ -1,10 +1,7 @@
 """The student's dashboard, the first page after logging in: what practice, progress and
 gamification know of the student, on one page. Its numbers are cached for five minutes under
-seed 000's `studyin:user:{id}:stats`, which every answer invalidates; the part of the page drawn
-from them is cached as rendered HTML for as long, under the time they were computed, so a warm
-page renders only what changes per request (the forms' CSRF tokens, recent blocks, the board)."""
+seed 000's `studyin:user:{id}:stats`, which every answer invalidates."""
 
-import time
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
@@ -35,7 +32,6 @@ class Dashboard:
     retention: reviews.Retention
     exam_days: int | None
     exam_retention: float | None
-    computed_at: float  # names the rendered fragments of these numbers (the template caches them)
 
 
 def dashboard_for(user) -> Dashboard:
@@ -55,7 +51,6 @@ def dashboard_for(user) -> Dashboard:
         retention=reviews.true_retention(user=user),
         exam_days=(user.exam_date - today).days if user.exam_date and user.exam_date >= today else None,
         exam_retention=reviews.deck_retention(user=user, day=user.exam_date) if user.exam_date else None,
-        computed_at=time.time(),
     )
     cache.set(user_stats_key(user.pk), stats, STATS_TTL)
     return stats
