@@ -80,6 +80,7 @@ ACTIVITY_WINDOW = datetime.timedelta(days=HISTORY_DAYS, hours=-2)
 BLOCK_SIZE_MIN = 10
 LONGEST_ANSWER = 140  # seconds; timed and test blocks keep to their 90 a question
 LONGEST_BLOCK = datetime.timedelta(seconds=BLOCK_SIZE_MAX * LONGEST_ANSWER)
+STREAK_DAYS = 7  # the demo account studied every day of the last week
 SESSION_SHARE = 0.8  # of blocks; the others are loose review attempts outside any practice session
 MARKED_SHARE = 0.04
 STRUCK_SHARE = 0.2
@@ -216,11 +217,19 @@ def _user_blocks(
         total += size
     if not drafts:
         return
-    slot = ACTIVITY_WINDOW / len(drafts)
+    # The demo account's last week is a study day each day, ending just before now, so its
+    # dashboard opens on a live streak; the other blocks share out the window before it.
+    recent = min(STREAK_DAYS, len(drafts)) if user.heavy else 0
+    end = now - datetime.timedelta(hours=2)
+    window = ACTIVITY_WINDOW - datetime.timedelta(days=recent)
+    slot = window / max(1, len(drafts) - recent)
     slack = max(0.0, (slot - LONGEST_BLOCK).total_seconds())
     first = now - datetime.timedelta(days=HISTORY_DAYS)
     for b, (rng, size) in enumerate(drafts):
-        start = first + b * slot + datetime.timedelta(seconds=round(rng.uniform(0, slack)))
+        if b < len(drafts) - recent:
+            start = first + b * slot + datetime.timedelta(seconds=round(rng.uniform(0, slack)))
+        else:  # one a day, the last ending by `end`
+            start = end - LONGEST_BLOCK - datetime.timedelta(days=len(drafts) - 1 - b)
         yield _block(user, b, rng, size, skill, variants, start)
 
 
