@@ -102,13 +102,14 @@ LEFT JOIN user_streaks t ON t.user_id = u.id AND t.streak_date = d.today
 WHERE u.id = %(user)s
 """
 
-# Every write of the reward in one statement: the ledger rows, the study days, the
-# achievements' progress, and the totals on the student's row.
-REWARD_WRITE = """
+# The rows a reward writes: the ledger rows, the study days, the achievements' progress. A row's
+# `at` is its time (the recompute gives each its answer's), else the statement's %(now)s.
+REWARD_ROWS = """
 WITH ledger AS (
     INSERT INTO xp_transactions (id, user_id, amount, source, description, metadata, created_at)
-    SELECT gen_random_uuid(), %(user)s, x.amount, x.source, x.description, x.metadata, %(now)s
-    FROM jsonb_to_recordset(%(ledger)s::jsonb) AS x(amount int, source text, description text, metadata jsonb)
+    SELECT gen_random_uuid(), %(user)s, x.amount, x.source, x.description, x.metadata, coalesce(x.at, %(now)s)
+    FROM jsonb_to_recordset(%(ledger)s::jsonb)
+         AS x(amount int, source text, description text, metadata jsonb, at timestamptz)
 ), days AS (
     INSERT INTO user_streaks (id, user_id, streak_date, is_frozen, questions_answered, study_minutes, study_seconds,
                               goal_met, created_at)
@@ -121,18 +122,23 @@ WITH ledger AS (
         goal_met = user_streaks.goal_met OR EXCLUDED.goal_met
 ), unlocks AS (
     INSERT INTO user_achievements (id, user_id, achievement_id, progress, is_completed, unlocked_at, created_at)
-    SELECT gen_random_uuid(), %(user)s, a.id, a.progress, a.done, CASE WHEN a.done THEN %(now)s::timestamptz END,
-           %(now)s
-    FROM jsonb_to_recordset(%(achievements)s::jsonb) AS a(id uuid, progress int, done boolean)
+    SELECT gen_random_uuid(), %(user)s, a.id, a.progress, a.done,
+           CASE WHEN a.done THEN coalesce(a.at, %(now)s::timestamptz) END, coalesce(a.at, %(now)s)
+    FROM jsonb_to_recordset(%(achievements)s::jsonb) AS a(id uuid, progress int, done boolean, at timestamptz)
     ON CONFLICT (user_id, achievement_id) DO UPDATE SET progress = EXCLUDED.progress,
         is_completed = EXCLUDED.is_completed, unlocked_at = EXCLUDED.unlocked_at
     WHERE NOT user_achievements.is_completed
 )
-UPDATE users SET xp = xp + %(gained)s, level = %(level)s, current_streak = %(streak)s,
+"""
+# Every write of the reward in one statement: its rows, and the totals on the student's row.
+REWARD_WRITE = (
+    REWARD_ROWS
+    + """UPDATE users SET xp = xp + %(gained)s, level = %(level)s, current_streak = %(streak)s,
        max_streak = greatest(max_streak, %(streak)s), streak_freezes = %(freezes)s,
        last_study_date = greatest(last_study_date, %(now)s::timestamptz)
 WHERE id = %(user)s
 """
+)
 
 
 @dataclass
@@ -356,48 +362,29 @@ def _rewards_replay(user, attempts, catalogue, completed: set[str]) -> None:
                 unlocked_at[row["id"]] = at.isoformat()
         max_streak = max(max_streak, state.streak)
     with connection.cursor() as cursor:
+        # The old rows go in a statement of their own (a CTE's DELETE and INSERT see one snapshot);
+        # the XP of other sources (milestones, corrections) stays and is counted.
         cursor.execute(
             """
-            WITH gone AS (DELETE FROM xp_transactions WHERE user_id = %(user)s AND source = ANY(%(sources)s)),
-            ledger AS (
-                INSERT INTO xp_transactions (id, user_id, amount, source, description, metadata, created_at)
-                SELECT gen_random_uuid(), %(user)s, x.amount, x.source, x.description, x.metadata, x.at
-                FROM jsonb_to_recordset(%(ledger)s::jsonb)
-                     AS x(amount int, source text, description text, metadata jsonb, at timestamptz)
-            )
+            WITH ledger AS (DELETE FROM xp_transactions WHERE user_id = %(user)s AND source = ANY(%(sources)s)),
+            days AS (DELETE FROM user_streaks WHERE user_id = %(user)s),
+            unlocks AS (DELETE FROM user_achievements WHERE user_id = %(user)s)
             SELECT coalesce(sum(amount), 0) FROM xp_transactions
             WHERE user_id = %(user)s AND NOT source = ANY(%(sources)s)
             """,
-            {"user": user.pk, "sources": [str(s) for s in DERIVED_SOURCES], "ledger": json.dumps(ledger)},
+            {"user": user.pk, "sources": [str(s) for s in DERIVED_SOURCES]},
         )
-        (other,) = cursor.fetchone()  # XP of other sources (milestones, corrections) stays
+        (other,) = cursor.fetchone()
         cursor.execute(
-            # (A CTE's DELETE and INSERT see one snapshot: the old rows go first, on their own.)
-            "WITH days AS (DELETE FROM user_streaks WHERE user_id = %(user)s) "
-            "DELETE FROM user_achievements WHERE user_id = %(user)s",
-            {"user": user.pk},
-        )
-        cursor.execute(
-            """
-            WITH days AS (
-                INSERT INTO user_streaks (id, user_id, streak_date, is_frozen, questions_answered, study_minutes,
-                                          study_seconds, goal_met, created_at)
-                SELECT gen_random_uuid(), %(user)s, d.day, d.frozen, d.answered, d.seconds / 60, d.seconds, d.goal_met,
-                       now()
-                FROM jsonb_to_recordset(%(days)s::jsonb)
-                     AS d(day date, frozen boolean, answered int, seconds int, goal_met boolean)
-            ), unlocks AS (
-                INSERT INTO user_achievements (id, user_id, achievement_id, progress, is_completed, unlocked_at,
-                                               created_at)
-                SELECT gen_random_uuid(), %(user)s, a.id, a.progress, a.done, a.at, coalesce(a.at, now())
-                FROM jsonb_to_recordset(%(achievements)s::jsonb) AS a(id uuid, progress int, done boolean, at timestamptz)
-            )
+            REWARD_ROWS
+            + """
             UPDATE users SET xp = %(xp)s, level = %(level)s, current_streak = %(streak)s, max_streak = %(max)s,
                    streak_freezes = %(freezes)s, last_study_date = %(last)s
             WHERE id = %(user)s
             """,
             {
-                "user": user.pk, "days": json.dumps(list(days.values())),
+                "user": user.pk, "now": timezone.now(), "ledger": json.dumps(ledger),
+                "days": json.dumps(list(days.values())),
                 "achievements": json.dumps([{**row, "at": unlocked_at.get(row["id"])} for row in progress.values()]),
                 "xp": state.xp + other, "level": level_for(state.xp + other), "streak": state.streak,
                 "max": max_streak, "freezes": state.freezes, "last": attempts[-1][7] if attempts else None,

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import math
 import random
 import threading
@@ -109,7 +110,9 @@ def sm2_review(card: CardState, grade: Grade, now: datetime.datetime) -> CardSta
     )
 
 
+@functools.lru_cache(maxsize=32)
 def fsrs_scheduler(desired_retention: float) -> Scheduler:
+    """One per desired retention (a scheduler holds only its parameters): not rebuilt per answer."""
     return Scheduler(desired_retention=desired_retention, enable_fuzzing=True)
 
 

@@ -118,9 +118,7 @@ def answer_progress_record(*, answer: RecordedAnswer) -> ProgressOutcome:
             before, grade, answer.answered_at, scheduler=scheduler, card_id=card_id, desired_retention=retention
         )
         cursor.execute(CARD_WRITE, {**params, "id": card_id, "next_review_date": after.due.date(), **after.__dict__})
-    transaction.on_commit(
-        lambda: cache.delete_many([user_stats_key(answer.user_id), user_due_reviews_key(answer.user_id)])
-    )
+    _cards_changed(answer.user_id)
     return ProgressOutcome(
         topic_answered=answered,
         mastery_percentage=mastery,
@@ -130,13 +128,18 @@ def answer_progress_record(*, answer: RecordedAnswer) -> ProgressOutcome:
     )
 
 
+def _cards_changed(user_id) -> None:
+    """Once committed, the student's due count and dashboard numbers are read afresh."""
+    transaction.on_commit(lambda: cache.delete_many([user_stats_key(user_id), user_due_reviews_key(user_id)]))
+
+
 def card_unsuspend(*, user, card_id) -> bool:
     """Take a leech back into the reviews, due now."""
     changed = SM2ReviewCard.objects.filter(pk=card_id, user=user, is_suspended=True).update(
         is_suspended=False, due=timezone.now()
     )
     if changed:
-        transaction.on_commit(lambda: cache.delete_many([user_stats_key(user.pk), user_due_reviews_key(user.pk)]))
+        _cards_changed(user.pk)
     return bool(changed)
 
 
@@ -231,9 +234,7 @@ def progress_recompute(*, user_ids) -> int:
         cursor.executemany(CARD_WRITE, rows)
         written = len(rows)
     for user_id in user_ids:
-        transaction.on_commit(
-            lambda user_id=user_id: cache.delete_many([user_stats_key(user_id), user_due_reviews_key(user_id)])
-        )
+        _cards_changed(user_id)
     return written
 
 
