@@ -23,7 +23,6 @@ STATS_TTL = 300
 class Dashboard:
     level: game.LevelProgress
     streak: int
-    freezes: int
     today: game.Today
     due: int
     leeches: int
@@ -42,7 +41,6 @@ def dashboard_for(user) -> Dashboard:
     stats = Dashboard(
         level=game.level_progress(user.xp),
         streak=game.streak_now(user),
-        freezes=user.streak_freezes,
         today=game.today_for(user),
         due=reviews.due_count(user=user),
         leeches=reviews.leeches(user=user).count(),
