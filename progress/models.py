@@ -130,6 +130,7 @@ class SM2ReviewCard(UUIDModel):
 
     class Meta:
         db_table = "sm2_review_cards"
+        verbose_name = "review card"
         constraints = [
             # idx_sm2_user_id is left out: unique_user_question_card starts with user_id.
             models.UniqueConstraint(fields=["user", "question"], name="unique_user_question_card"),
