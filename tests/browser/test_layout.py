@@ -71,7 +71,8 @@ def student_world(settings, tmp_path):
 
 def _pages(material, block, done, paused) -> dict[str, str]:
     return {
-        "home": "/",
+        "home (the dashboard)": "/",
+        "reviews and leeches": "/reviews/",
         "library": "/materials/",
         "search": "/materials/?q=beta+blockers+in+heart+failure",
         "search without results": "/materials/?q=xyzzy+nonsense",
