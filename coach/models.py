@@ -41,6 +41,15 @@ class MessageRole(models.TextChoices):
     SYSTEM = "system"
 
 
+class MessageStatus(models.TextChoices):
+    """An assistant's reply is written by a task: pending until it is, failed with a readable
+    reason in `content` if it could not be."""
+
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
 class ChatMessage(UUIDModel):
     conversation = models.ForeignKey(
         ChatConversation, on_delete=models.CASCADE, related_name="messages", db_index=False
@@ -51,11 +60,17 @@ class ChatMessage(UUIDModel):
     citations = models.JSONField(default=list, blank=True)
     token_count = models.IntegerField(null=True, blank=True)
     response_time_seconds = models.FloatField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=MessageStatus.choices, default=MessageStatus.DONE, db_default=MessageStatus.DONE
+    )
     created_at = created_at_field()
 
     class Meta:
         db_table = "chat_messages"
-        constraints = [choices_check("chat_messages", "role", MessageRole)]
+        constraints = [
+            choices_check("chat_messages", "role", MessageRole),
+            choices_check("chat_messages", "status", MessageStatus),
+        ]
         # idx_messages_content_search (full text) is in migration 0002.
         indexes = [
             models.Index(fields=["conversation"], name="idx_messages_conversation_id"),

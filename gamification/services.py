@@ -17,6 +17,7 @@ import datetime
 import json
 import math
 import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -37,6 +38,7 @@ XP_WRONG = 2  # effort counts too
 XP_DIFFICULTY = {"easy": 0, "medium": 5, "hard": 10, "nbme": 15}  # added to a right answer
 XP_REVIEW_COMPLETE = 20  # the last question of a review block answered
 XP_DAILY_GOAL = 25  # once a day, when the day's study time reaches the goal
+XP_MILESTONE = 50  # a learning-path milestone reached (coach/paths.py)
 FREEZE_EVERY_DAYS = 7  # one streak freeze earned per 7 days of streak
 FREEZES_MAX = 2
 LEVEL_STEP = 100  # level L needs LEVEL_STEP * (1 + 2 + ... + (L - 1)) XP: 0, 100, 300, 600, 1000, ...
@@ -81,6 +83,7 @@ class RewardOutcome:
     goal_seconds: int  # today's study time after this answer
     goal_target_seconds: int
     achievements: list[Unlocked] = field(default_factory=list)
+    milestones: list[str] = field(default_factory=list)  # topics of learning-path milestones reached
 
 
 # The student's state for this answer. The answer path holds the users row locked (it was
@@ -172,8 +175,9 @@ class Decision:
 
 
 def reward_decide(
-    state: StudentState, answer: RecordedAnswer, *, topic_answered: int, topic_mastery: float
-) -> Decision:
+    state: StudentState, answer: RecordedAnswer, *, topic_answered: int, topic_mastery: float,
+    milestones: Sequence[str] = (),
+) -> Decision:  # fmt: skip
     """The rules of a reward, with no database: XP, the study day and streak, the daily goal, the
     achievements. Updates `state` in place to what the answer leaves. The answer path and the
     recompute (`rewards_recompute`) both go through it."""
@@ -181,6 +185,8 @@ def reward_decide(
                      XPSource.QUESTION_ANSWERED, "Question answered", {"question": str(answer.question_id)})]  # fmt: skip
     if answer.completes_review:
         ledger.append(_entry(XP_REVIEW_COMPLETE, XPSource.REVIEW_COMPLETE, "Review block completed", {}))
+    ledger += [_entry(XP_MILESTONE, XPSource.MILESTONE_COMPLETE, f"Milestone reached: {topic}", {"topic": topic})
+               for topic in milestones]  # fmt: skip
 
     days, used = [], 0
     first_today = state.today_seconds is None
@@ -227,9 +233,12 @@ def reward_decide(
     return Decision(ledger, days, progress, unlocked, first_today, used, goal_met, seconds)
 
 
-def answer_reward(*, answer: RecordedAnswer, topic_answered: int, topic_mastery: float) -> RewardOutcome:
+def answer_reward(
+    *, answer: RecordedAnswer, topic_answered: int, topic_mastery: float, milestones: Sequence[str] = ()
+) -> RewardOutcome:
     """XP for the answer, today as a study day (the streak, a freeze over a missed day, the daily
-    goal) and every achievement the answer completes, each unlocked once with its XP."""
+    goal), every achievement the answer completes, each unlocked once with its XP, and the
+    learning-path milestones it reached (`milestones`: their topics)."""
     with connection.cursor() as cursor:
         cursor.execute(STATE_READ, {"user": answer.user_id, "now": answer.answered_at})
         (xp, level, streak, freezes, goal_minutes, today, hour, today_seconds, goal_met, last_day,
@@ -239,7 +248,9 @@ def answer_reward(*, answer: RecordedAnswer, topic_answered: int, topic_mastery:
             today_seconds=today_seconds, goal_met=bool(goal_met), last_day=last_day,
             catalogue=json.loads(catalogue) if isinstance(catalogue, str) else catalogue,  # Django reads jsonb as text
         )  # fmt: skip
-        decision = reward_decide(state, answer, topic_answered=topic_answered, topic_mastery=topic_mastery)
+        decision = reward_decide(
+            state, answer, topic_answered=topic_answered, topic_mastery=topic_mastery, milestones=milestones
+        )
         gained = state.xp - xp
         cursor.execute(
             REWARD_WRITE,
@@ -254,7 +265,7 @@ def answer_reward(*, answer: RecordedAnswer, topic_answered: int, topic_mastery:
         xp_gained=gained, xp=state.xp, level=level_for(state.xp), level_up=level_for(state.xp) > level,
         streak=state.streak, streak_extended=decision.streak_extended, freezes_used=decision.freezes_used,
         goal_met=decision.goal_met, goal_seconds=decision.seconds, goal_target_seconds=goal_minutes * 60,
-        achievements=decision.unlocked,
+        achievements=decision.unlocked, milestones=list(milestones),
     )  # fmt: skip
 
 

@@ -1,6 +1,8 @@
 """Reads for materials. Every query runs under the request's row-level security context, so a
 student only ever sees their own materials and chunks; the explicit user filters say so too."""
 
+import re
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -8,7 +10,6 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
-from pgvector.django import CosineDistance
 
 from accounts.models import User
 from materials.models import Material, MaterialChunk
@@ -40,30 +41,100 @@ def materials_for(*, user: User, query: str = "") -> QuerySet[Material]:
 @dataclass(frozen=True)
 class Passage:
     chunk: MaterialChunk
-    similarity: float
+    similarity: float  # cosine similarity to the query
+    score: float = 0.0  # reciprocal rank fusion: the sum of 1 / (RRF_K + rank) over both rankings
+    exact: bool = False  # the chunk contains words of the query (full-text match)
 
 
-def passages_search(*, user: User, query: str, limit: int = 8) -> list[Passage]:
-    """Semantic search over the student's chunks (cosine distance on the HNSW index): the
-    `limit` nearest passages whose cosine similarity reaches SEARCH_MIN_SIMILARITY. Every query
-    has nearest passages, even "xyzzy"; below the threshold they are not about it, and the
-    student is told that nothing matches rather than shown them."""
-    if not query.strip():
+RRF_K = 60  # the constant of reciprocal rank fusion (Cormack et al. 2009)
+CANDIDATES = 20  # taken from each ranking before fusing
+HNSW_EF_SEARCH = 100
+
+# Both rankings over the student's own processed chunks (row-level security agrees), fused by
+# reciprocal rank fusion. Semantic: cosine distance on the HNSW index, scanned iteratively so
+# the owner filter never starves it. Lexical: any word of the query (an OR of its lexemes),
+# ranked by ts_rank_cd on the expression of idx_chunks_content_search.
+HYBRID_SQL = """
+WITH semantic AS (
+    SELECT id, row_number() OVER (ORDER BY distance) AS rank
+    FROM (SELECT c.id, c.embedding <=> %(vector)s::vector AS distance
+          FROM material_chunks c JOIN materials m ON m.id = c.material_id
+          WHERE m.user_id = %(user)s AND c.embedding IS NOT NULL {filters}
+          ORDER BY distance LIMIT %(candidates)s) nearest
+), lexical AS (
+    SELECT c.id, row_number() OVER (ORDER BY ts_rank_cd(to_tsvector('english', c.content), q.query) DESC, c.id) AS rank
+    FROM material_chunks c JOIN materials m ON m.id = c.material_id, to_tsquery('english', %(terms)s) q(query)
+    WHERE m.user_id = %(user)s AND c.embedding IS NOT NULL {filters}
+      AND to_tsvector('english', c.content) @@ q.query
+    ORDER BY rank LIMIT %(candidates)s
+), fused AS (
+    SELECT id, sum(1.0 / (%(rrf_k)s + rank)) AS score, bool_or(exact) AS exact
+    FROM (SELECT id, rank, false AS exact FROM semantic UNION ALL SELECT id, rank, true FROM lexical) ranked
+    GROUP BY id
+)
+SELECT f.id, f.score, f.exact, 1 - (c.embedding <=> %(vector)s::vector) AS similarity
+FROM fused f JOIN material_chunks c ON c.id = f.id
+ORDER BY f.score DESC, similarity DESC
+"""
+
+
+def query_terms(query: str) -> str:
+    """The query's words as a tsquery that matches any of them ("a | b | c"): a question's words
+    are rarely all in one passage. Only letters and digits reach to_tsquery, so nothing typed can
+    be tsquery syntax."""
+    return " | ".join(dict.fromkeys(re.findall(r"[^\W_]+", query.lower()))) if query else ""
+
+
+def passages_search(
+    *,
+    user: User,
+    query: str,
+    limit: int = 8,
+    material_ids: list | None = None,
+    topic: str | None = None,
+    min_similarity: float | None = None,
+) -> list[Passage]:
+    """Hybrid search over the student's own chunks: semantic (pgvector) and full-text rankings
+    fused by reciprocal rank fusion, best first, at most `limit`. `material_ids` keeps to those
+    materials, `topic` to materials of that topic.
+
+    Every query has nearest passages, even "xyzzy": a passage counts as found when its cosine
+    similarity reaches `min_similarity` (SEARCH_MIN_SIMILARITY unless given), or when it contains
+    a word of the query and its similarity reaches SEARCH_MIN_SIMILARITY (an exact term the
+    embedder knows little about, a drug or an eponym, still finds its passage). Below that the
+    student is told that nothing matches rather than shown passages that are not about it."""
+    if not query.strip() or material_ids == []:
         return []
+    floor = settings.SEARCH_MIN_SIMILARITY
+    min_similarity = floor if min_similarity is None else min_similarity
     vector = get_embedder().embed([query])[0]
+    filters, params = "", {}
+    if material_ids is not None:
+        filters += " AND c.material_id = ANY(%(materials)s)"
+        params["materials"] = [uuid.UUID(str(m)) for m in material_ids]
+    if topic:
+        filters += " AND lower(m.topic) = lower(%(topic)s)"
+        params["topic"] = topic
+    params.update(
+        user=user.pk, vector="[" + ",".join(f"{x:.7g}" for x in vector) + "]", terms=query_terms(query),
+        candidates=max(CANDIDATES, limit), rrf_k=RRF_K,
+    )  # fmt: skip
     with connection.cursor() as cursor:
-        # Keep scanning the index until `limit` rows pass the owner filter (pgvector >= 0.8);
+        # Keep scanning the index until enough rows pass the owner filter (pgvector >= 0.8);
         # without it a student with few chunks among many could get fewer results than exist.
         cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-    chunks = (
-        MaterialChunk.objects.filter(material__user=user, embedding__isnull=False)
-        .select_related("material")
-        .defer("embedding")  # the vector itself: no page shows it
-        .annotate(distance=CosineDistance("embedding", vector))
-        .order_by("distance")[:limit]
-    )
+        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(HNSW_EF_SEARCH)])
+        cursor.execute(HYBRID_SQL.format(filters=filters), params)
+        ranked = [
+            (chunk_id, score, exact, similarity)
+            for chunk_id, score, exact, similarity in cursor.fetchall()
+            if similarity >= min_similarity or (exact and similarity >= floor)
+        ][:limit]
+    chunks = MaterialChunk.objects.select_related("material").defer("embedding").in_bulk([r[0] for r in ranked])
     return [
-        Passage(chunk=c, similarity=1 - c.distance) for c in chunks if 1 - c.distance >= settings.SEARCH_MIN_SIMILARITY
+        Passage(chunk=chunks[chunk_id], similarity=similarity, score=float(score), exact=exact)
+        for chunk_id, score, exact, similarity in ranked
+        if chunk_id in chunks
     ]
 
 

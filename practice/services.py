@@ -18,6 +18,7 @@ from django.db.models.functions import Extract, Greatest, Least
 from django.utils import timezone
 
 from accounts.models import User
+from coach.paths import milestones_reach
 from gamification.services import RewardOutcome, answer_reward
 from practice.models import PracticeSession, PracticeSessionQuestion, SessionStatus, SessionType
 from practice.selectors import (
@@ -174,7 +175,9 @@ def answer_submit(
     2. questions: the attempt and the question's peer counters (`attempt_record`);
     3. progress: the question's progress, the topic's mastery and the review card
        (`answer_progress_record`);
-    4. gamification: XP, the study day and streak, the daily goal, achievements (`answer_reward`).
+    4. coach: the learning-path milestones the topic's mastery now reaches (`milestones_reach`);
+    5. gamification: XP, the study day and streak, the daily goal, achievements, milestones
+       (`answer_reward`).
 
     The lock makes a second submit of the same item wait, then find it answered and record
     nothing. Refusals (not found, paused, ended, no such option) are decided from the locked row
@@ -203,9 +206,14 @@ def answer_submit(
             answer = dataclasses.replace(answer, completes_review=True)
         attempt_record(answer=answer)
         progress = answer_progress_record(answer=answer)
+        milestones = milestones_reach(
+            user_id=user.pk, topic=answer.topic, topic_answered=progress.topic_answered,
+            topic_mastery=progress.mastery_percentage, now=now,
+        )  # fmt: skip
         reward = answer_reward(
-            answer=answer, topic_answered=progress.topic_answered, topic_mastery=progress.mastery_percentage
-        )
+            answer=answer, topic_answered=progress.topic_answered, topic_mastery=progress.mastery_percentage,
+            milestones=[m.topic for m in milestones],
+        )  # fmt: skip
     return AnswerOutcome(
         recorded=True, is_correct=answer.is_correct, session_type=locked.session_type, progress=progress, reward=reward
     )

@@ -367,6 +367,7 @@ def reward_lines(outcome: services.AnswerOutcome) -> list[str]:
     if reward.goal_met:
         lines.append("🎯 Daily goal met")
     lines += [f"{a.icon} {a.name} unlocked".strip() for a in reward.achievements]
+    lines += [f"🏁 Learning-path milestone reached: {topic}" for topic in reward.milestones]
     if progress.became_leech:
         lines.append("This question keeps slipping: it is now a leech (see your reviews)")
     else:

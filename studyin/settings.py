@@ -277,6 +277,7 @@ CELERY_TASK_ROUTES = {
     "accounts.tasks.*": {"queue": "maintenance"},
     "materials.tasks.jobs_reap": {"queue": "maintenance"},
     "questions.tasks.*": {"queue": "maintenance"},
+    "coach.tasks.*": {"queue": "default"},  # a student is waiting: never behind ingestion
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
@@ -372,3 +373,21 @@ LLM_API_BASE = env.str("LLM_API_BASE", default="")
 LLM_API_KEY = env.str("LLM_API_KEY", default="")
 LLM_MODEL = env.str("LLM_MODEL", default="gpt-4o-mini")
 AI_HTTP_TIMEOUT = env.float("AI_HTTP_TIMEOUT", default=60.0)
+
+# --- Coach (coach/answering.py, README "The coach") ------------------------------------------
+# "offline": answers composed from the retrieved passages' own sentences. "openai": the
+# OpenAI-compatible chat endpoint above (LLM_API_BASE, LLM_API_KEY, LLM_MODEL).
+COACH_ANSWERER = env.str("COACH_ANSWERER", default="offline")
+# A passage counts as found for the coach from this cosine similarity on (or from
+# SEARCH_MIN_SIMILARITY when it contains a word of the question). Measured with the local MiniLM
+# on the demo's notes (bench/coach_threshold.py): questions the notes answer reach 0.38-0.73
+# (median 0.57) on their best passage, medical questions they do not answer 0.19-0.48 (median
+# 0.35), anything else under 0.16. The two overlap, so the threshold keeps every covered question
+# and the offline answerer's coverage gate (coach/answering.py MIN_COVERAGE) refuses the rest.
+COACH_MIN_SIMILARITY = env.float("COACH_MIN_SIMILARITY", default=0.35)
+COACH_PASSAGES = env.int("COACH_PASSAGES", default=6)  # retrieved per question
+COACH_RATE_LIMIT = env.int("COACH_RATE_LIMIT", default=30)  # messages per student ...
+COACH_RATE_WINDOW = env.int("COACH_RATE_WINDOW", default=600)  # ... per this many seconds
+# A reply still pending after this long (its task lost) ends failed, with a retry button: the
+# model's timeout times its four tries, and the backoff between them, fit inside it.
+COACH_REPLY_TIMEOUT = env.int("COACH_REPLY_TIMEOUT", default=300)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("practice/", include("practice.urls")),
     path("dashboard/", include("practice.dashboard")),
     path("reviews/", include("progress.urls")),
+    path("coach/", include("coach.urls")),
     path("admin/", admin.site.urls),
 ]
 

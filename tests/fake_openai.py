@@ -4,6 +4,7 @@ POST /v1/embeddings and POST /v1/chat/completions, for testing the optional AI b
     with FakeOpenAI() as server:
         server.chat_replies.append('{"questions": [...]}')   # content of the next answers
         server.fail_next(503)                               # the next request gets this status
+        server.chat_delay = 2.0                             # a slow model
         settings.LLM_API_BASE = server.base_url              # http://127.0.0.1:PORT/v1
         ...
         server.requests                                     # [(path, headers, json body), ...]
@@ -12,6 +13,7 @@ POST /v1/embeddings and POST /v1/chat/completions, for testing the optional AI b
 import hashlib
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -20,6 +22,7 @@ class FakeOpenAI:
         self.dimensions = dimensions
         self.api_key = api_key
         self.chat_replies: list[str] = []
+        self.chat_delay = 0.0  # seconds before each chat reply (a slow model, a timeout)
         self.requests: list[tuple[str, dict, dict]] = []
         self._failures: list[int] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -96,6 +99,8 @@ class FakeOpenAI:
                                   "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})  # fmt: skip
 
             def _chat(self, body: dict) -> None:
+                if fake.chat_delay:
+                    time.sleep(fake.chat_delay)
                 content = fake.chat_replies.pop(0) if fake.chat_replies else "{}"
                 self._reply(200, {
                     "id": "chatcmpl-test", "object": "chat.completion", "created": 0, "model": body.get("model"),

@@ -1,0 +1,62 @@
+"""Hybrid retrieval over a student's own chunks (materials/selectors.py `passages_search`)."""
+
+import pytest
+from django.db import connection
+
+from materials.selectors import HYBRID_SQL, passages_search, query_terms
+from medtext.embeddings import get_embedder
+from studyin.rls import rls_set
+from tests.coach.conftest import RENAL, notes_material
+
+pytestmark = pytest.mark.django_db
+
+
+def test_retrieval_returns_only_the_students_own_chunks(student, peer, renal):
+    notes_material(peer, RENAL, title="Peer's renal notes", topic="Renal")
+    rls_set(user_id=student.pk)
+    found = passages_search(user=student, query="most common cause of nephrotic syndrome in children")
+    assert found and {p.chunk.material_id for p in found} == {renal.pk}
+
+
+def test_row_level_security_agrees_when_the_owner_filter_is_removed(student, peer, renal):
+    theirs = notes_material(peer, RENAL, title="Peer's renal notes", topic="Renal")
+    vector = "[" + ",".join(str(x) for x in get_embedder().embed(["nephrotic syndrome"])[0]) + "]"
+    unfiltered = HYBRID_SQL.format(filters="").replace("m.user_id = %(user)s AND ", "")
+    assert unfiltered.count("%(user)s") == 0
+    params = {"vector": vector, "terms": query_terms("nephrotic syndrome"), "candidates": 50, "rrf_k": 60}
+    rls_set(user_id=student.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(unfiltered, params)
+        ids = {row[0] for row in cursor.fetchall()}
+    assert ids == set(renal.chunks.values_list("pk", flat=True))
+    assert not ids & set(theirs.chunks.values_list("pk", flat=True))
+
+
+def test_an_exact_term_match_ranks_first_under_fusion(student, renal):
+    rls_set(user_id=student.pk)
+    found = passages_search(user=student, query="Kimmelstiel-Wilson")
+    assert found[0].chunk.content.startswith("Diabetic nephropathy")
+    assert found[0].exact and found[0].score == max(p.score for p in found)
+    assert found[0].score > 1 / 61  # in both rankings: more than a first place in one alone
+
+
+def test_the_material_switch_and_the_topic_filter(student, renal, cardio):
+    rls_set(user_id=student.pk)
+    query = "what lowers mortality and what slows diabetic nephropathy"
+    everywhere = {p.chunk.material_id for p in passages_search(user=student, query=query)}
+    assert everywhere == {renal.pk, cardio.pk}
+    only_cardio = passages_search(user=student, query=query, material_ids=[cardio.pk])
+    assert {p.chunk.material_id for p in only_cardio} == {cardio.pk}
+    assert {p.chunk.material_id for p in passages_search(user=student, query=query, topic="renal")} == {renal.pk}
+    assert passages_search(user=student, query=query, material_ids=[]) == []
+
+
+def test_below_the_threshold_nothing_counts_as_found(student, renal, settings):
+    rls_set(user_id=student.pk)
+    for unrelated in ("recipe for chocolate cake", "who won the football match yesterday"):
+        assert passages_search(user=student, query=unrelated, min_similarity=settings.COACH_MIN_SIMILARITY) == []
+
+
+def test_query_terms_are_words_only():
+    assert query_terms("Na-K-2Cl & (loop) | diuretics!") == "na | k | 2cl | loop | diuretics"
+    assert query_terms("") == ""
