@@ -114,7 +114,7 @@ class OfflineAnswerer:
 
     def answer(self, *, question: str, sources: Sequence[Source], history: Sequence[Turn] = ()) -> Reply:
         wanted = content_stems(question)
-        earlier = [t.content for t in history if t.role == "user"][-1:]
+        earlier = [t.content for t in history if t.role == "user"][-1:] if is_follow_up(question) else []
         context = content_stems(" ".join(earlier)) - wanted
         scored = []
         for rank, source in enumerate(sources):
@@ -134,7 +134,11 @@ class OfflineAnswerer:
             if len(chosen) == MAX_SENTENCES:
                 break
         said = set().union(*(content_stems(sentence) for _, _, sentence in chosen))
-        if len(said & (wanted | context)) < MIN_COVERAGE * len(wanted | context):
+        # A new question's own words must be answered: "How is warfarin reversed?" after a
+        # question on levodopa is not answered by the levodopa passage.
+        if len(said & (wanted | context)) < MIN_COVERAGE * len(wanted | context) or (
+            not context and wanted and not said & wanted
+        ):
             return refusal(question)
         chosen.sort(key=lambda c: (sources.index(c[0]), c[1]))
         cited, quotes, lines = [], {}, []
@@ -144,6 +148,17 @@ class OfflineAnswerer:
             quotes[source.number] = " ".join(filter(None, [quotes.get(source.number), sentence]))
             lines.append(f"{sentence} [{source.number}]")
         return Reply(text=" ".join(lines), cited=cited, quotes=quotes)
+
+
+FOLLOW_UP_WORDS = 10
+_REFERS_BACK = re.compile(r"^(?:and|but|so|what about|how about)\b|\b(?:it|its|they|them|their|this|that|these|those)\b",
+                          re.IGNORECASE)  # fmt: skip
+
+
+def is_follow_up(question: str) -> bool:
+    """A short question that refers back ("And in which age group is it most common?") is read
+    with the question before it; "How is warfarin reversed?" is a new question."""
+    return len(question.split()) <= FOLLOW_UP_WORDS and bool(_REFERS_BACK.search(question))
 
 
 def _sentences(text: str) -> list[str]:

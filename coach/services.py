@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from coach.answering import Reply, Source, Turn, get_answerer
+from coach.answering import Reply, Source, Turn, get_answerer, is_follow_up
 from coach.models import ChatConversation, ChatMessage, ConversationType, MessageRole, MessageStatus
 from materials.models import MaterialChunk
 from materials.selectors import passages_search
@@ -31,7 +31,6 @@ from studyin.rls import ROLE_SYSTEM, rls_context
 logger = logging.getLogger(__name__)
 
 TITLE_LENGTH = 120
-FOLLOW_UP_WORDS = 8  # a question this short is read with the one before it ("and in children?")
 LETTERS = "ABCDEFGHIJ"
 
 
@@ -238,7 +237,7 @@ def _retrieval_query(asked: str, history: list[Turn], conversation: ChatConversa
             lead_in = question.vignette.rsplit(".", 2)[-1] if "." in question.vignette else question.vignette
             return f"{question.options[question.correct_index]}: {lead_in.strip()}"
     previous = [t.content for t in history if t.role == MessageRole.USER]
-    if previous and len(asked.split()) < FOLLOW_UP_WORDS:
+    if previous and is_follow_up(asked):
         return f"{previous[-1]} {asked}"
     return asked
 

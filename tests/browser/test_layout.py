@@ -5,6 +5,9 @@ reader, a block with an answered question and its explanation, a summary)."""
 import pytest
 from django.core.files.base import ContentFile
 
+from coach import paths as coach_paths
+from coach import services as coach_services
+from coach.models import ChatMessage
 from materials import services as materials_services
 from practice import services as practice_services
 from questions.models import Question
@@ -32,9 +35,9 @@ NOTES = documents.markdown_bytes(
 
 
 @pytest.fixture
-def student_world(settings, tmp_path):
+def student_world(settings, tmp_path, monkeypatch):
     """A student with a processed material, a bank, a tutor block with one answered question, an
-    ended block and a paused timed one."""
+    ended block and a paused timed one, a conversation with the coach and a learning path."""
     settings.MEDIA_ROOT = tmp_path
     student = factories.UserFactory(email="lena@example.com", name="Lena Longname-Oyelaran-Vasquez")
     with rls_context(user_id=student.pk):
@@ -64,13 +67,31 @@ def student_world(settings, tmp_path):
         practice_services.session_finish(session=done)
         paused = practice_services.block_start_from_questions(user=student, question_ids=ids, mode="timed")
         practice_services.session_pause(session=paused)
+    monkeypatch.setattr("coach.tasks.reply_write.delay", lambda *args: None)  # written below, at once
+    with rls_context(user_id=student.pk):
+        conversation = coach_services.conversation_start(
+            user=student, question="Which drugs reduce mortality in heart failure with reduced ejection fraction?"
+        )
+        coach_paths.path_create(user=student, name="Cardiology before the shelf exam, then everything else",
+                                milestones=[("Anatomy", []), ("Cardiology", ["Anatomy"])])  # fmt: skip
+    with rls_context(role=ROLE_SYSTEM):
+        reply = ChatMessage.objects.get(conversation=conversation, role="assistant")
+    coach_services.reply_write(reply_id=reply.pk)
     with rls_context(role=ROLE_SYSTEM):
         material.refresh_from_db()
+        assert ChatMessage.objects.get(pk=reply.pk).citations  # a cited answer on the page
     return student, material, block, done, paused
 
 
 def _pages(material, block, done, paused) -> dict[str, str]:
+    with rls_context(role=ROLE_SYSTEM):
+        conversation = ChatMessage.objects.filter(role="assistant").first().conversation_id
+        path = material.user.learning_paths.get().pk
     return {
+        "coach": "/coach/",
+        "coach conversation": f"/coach/{conversation}/",
+        "learning paths": "/coach/paths/",
+        "learning path": f"/coach/paths/{path}/",
         "home (the dashboard)": "/",
         "reviews and leeches": "/reviews/",
         "library": "/materials/",

@@ -90,3 +90,9 @@ def test_a_timeout_is_a_transient_error(server):
     answerer = LLMAnswerer(api_base=server.base_url, api_key="test-key", timeout=0.2)
     with pytest.raises(TransientAnswerError, match="cannot reach"):
         answerer.answer(question="Anything?", sources=_sources())
+
+
+def test_a_new_subject_after_a_question_is_not_answered_from_the_earlier_one():
+    history = [Turn("user", "What is membranous nephropathy associated with?"), Turn("assistant", "…")]
+    reply = OfflineAnswerer().answer(question="How is warfarin reversed?", sources=_sources(), history=history)
+    assert not reply.found

@@ -46,6 +46,7 @@ from django.utils import timezone
 from accounts.models import User
 from analytics.models import StudySession
 from analytics.partitions import PARTITIONED_TABLES, add_months
+from coach.paths import path_create, path_propose, tier_prerequisites
 from demo.facts import FACTS, FIRST_NAMES, LAST_NAMES, MATERIAL_TITLES, TOPICS, Fact
 from demo.notes import notes_for
 from gamification.services import rewards_recompute
@@ -394,6 +395,17 @@ class Command(BaseCommand):
         user_ids = [u.id for u in users]
         progress_recompute(user_ids=user_ids)
         rewards_recompute(user_ids=user_ids, completed_reviews=completed_review_blocks(user_ids=user_ids))
+        self.seed_path(user_id=demo.id)
+
+    def seed_path(self, *, user_id) -> None:
+        """The demo student's learning path, as the coach proposes it from the demo's mastery."""
+        with rls_context(user_id=user_id):
+            user = User.objects.get(pk=user_id)
+            proposal = path_propose(user=user)[:6]
+            if proposal and not user.learning_paths.exists():
+                chosen = [p.topic for p in proposal]
+                needs = tier_prerequisites(chosen)
+                path_create(user=user, name="Step 1: my weakest systems", milestones=[(t, needs[t]) for t in chosen])
 
     def seed_partitions(self, *, now: datetime.datetime) -> None:
         """The analytics tables' monthly partitions back to the start of the history, as an
