@@ -100,7 +100,7 @@ def _key_terms(question: str, count: int = 4) -> list[str]:
 
 MAX_SENTENCES = 4
 MAX_PER_SOURCE = 2
-# The sentences chosen must contain at least this share of the question's content words (with
+# The sentences chosen must contain more than this share of the question's content words (with
 # the previous question's, for a follow-up), or the passages are about something near the
 # question but do not answer it ("Which antidepressant causes priapism?" against notes that
 # mention antidepressants but not priapism): README, "The coach".
@@ -136,7 +136,7 @@ class OfflineAnswerer:
         said = set().union(*(content_stems(sentence) for _, _, sentence in chosen))
         # A new question's own words must be answered: "How is warfarin reversed?" after a
         # question on levodopa is not answered by the levodopa passage.
-        if len(said & (wanted | context)) < MIN_COVERAGE * len(wanted | context) or (
+        if len(said & (wanted | context)) <= MIN_COVERAGE * len(wanted | context) or (
             not context and wanted and not said & wanted
         ):
             return refusal(question)
