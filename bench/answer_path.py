@@ -14,7 +14,8 @@ in rounds of 50 after a warm-up:
   scheduling and reward rules between the statements: the statements the Django request sends,
   taken from the code that sends them (`USER_SQL`, `RLS_SET_SQL`, the answer's savepoint,
   `ANSWER_LOCK`, `ANSWER_ITEM_WRITE`, `ATTEMPT_RECORD`, `PROGRESS_RECORD`, `CARD_WRITE`,
-  `STATE_READ`, `REWARD_WRITE`), with the connection settings Django uses (server-side binding,
+  `STATE_READ`, `REWARD_WRITE`, and `MILESTONES_REACH` when the topic's mastery is at the
+  milestone mark), with the connection settings Django uses (server-side binding,
   prepared after 5 runs). The benchmark checks that the Django request sent exactly these;
 - floor: the same client POSTs the same form to a view that only reads it and redirects
   (bench/floor_urls.py): what any logged-in POST costs before the answer's own work.
@@ -138,6 +139,7 @@ class RawPath:
 
         from django.utils import timezone
 
+        from coach.paths import MILESTONE_MASTERY, MILESTONE_MIN_ANSWERS, MILESTONES_REACH
         from gamification.services import StudentState, level_for, reward_decide
         from practice.services import ATTEMPT_TYPES, MAX_SECONDS_PER_ANSWER, _Locked
         from progress.scheduling import CardState, grade_for, review
@@ -185,13 +187,17 @@ class RawPath:
             after = review(before, grade_for(is_correct=answer.is_correct, confidence=confidence), now,
                            scheduler=scheduler, card_id=card_id, desired_retention=retention)  # fmt: skip
             cur.execute(card_sql, {**params, "id": card_id, "next_review_date": after.due.date(), **after.__dict__})
+            reached = []
+            if answered >= MILESTONE_MIN_ANSWERS and mastery >= MILESTONE_MASTERY:  # as milestones_reach
+                reached = [t for t, _ in cur.execute(MILESTONES_REACH, {"user": user.pk, "topic": answer.topic,
+                                                                        "now": now}).fetchall()]  # fmt: skip
             xp, _, streak, freezes, goal, today, hour, today_seconds, goal_met, last_day, catalogue = cur.execute(
                 state_sql, {"user": user.pk, "now": now}
             ).fetchone()
             state = StudentState(xp=xp, streak=streak, freezes=freezes, goal_minutes=goal, today=today, hour=hour,
                                  today_seconds=today_seconds, goal_met=bool(goal_met), last_day=last_day,
                                  catalogue=catalogue)  # fmt: skip
-            decision = reward_decide(state, answer, topic_answered=answered, topic_mastery=mastery)
+            decision = reward_decide(state, answer, topic_answered=answered, topic_mastery=mastery, milestones=reached)
             cur.execute(reward_sql, {
                 "user": user.pk, "now": now, "ledger": json.dumps(decision.ledger), "days": json.dumps(decision.days),
                 "achievements": json.dumps(decision.progress), "gained": state.xp - xp, "level": level_for(state.xp),
@@ -263,7 +269,13 @@ def run(*, answers: int, warmup: int, profile: int = 0, round_size: int = 50) ->
             path.answer(*next(items))
     statements, sent = django_path.statements(next(items))
     sent = [sql for sql in sent if sql.split()[0] not in ("SAVEPOINT", "RELEASE")]  # named per request
-    if [" ".join(sql.split()) for sql in sent] != [" ".join(sql.split()) for sql in raw_path.statements()]:
+    from coach.paths import MILESTONES_REACH
+    from progress.services import CARD_WRITE
+
+    expected = raw_path.statements()
+    if any(" ".join(sql.split()) == " ".join(MILESTONES_REACH.split()) for sql in sent):
+        expected.insert(expected.index(CARD_WRITE) + 1, MILESTONES_REACH)  # this answer reached the mark
+    if [" ".join(sql.split()) for sql in sent] != [" ".join(sql.split()) for sql in expected]:
         raise RuntimeError("the Django request sent other SQL than the raw path runs:\n" + "\n".join(sent))
     latencies = {name: [] for name in paths}
     for done in range(0, answers, round_size):

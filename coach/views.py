@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from coach import paths, selectors, services
 from coach.forms import AskForm, SearchForm, StartForm
 from coach.models import LearningPathStatus, MessageStatus
+from gamification.services import XP_MILESTONE
 from questions.selectors import questions_visible_to
 
 
@@ -172,7 +173,7 @@ def path(request: HttpRequest, path_id) -> HttpResponse:
     ]  # fmt: skip
     upcoming = next((r["milestone"] for r in rows if r["ready"]), None)
     context = {"path": path, "rows": rows, "next": upcoming, "mastery": paths.MILESTONE_MASTERY,
-               "min_answers": paths.MILESTONE_MIN_ANSWERS}  # fmt: skip
+               "min_answers": paths.MILESTONE_MIN_ANSWERS, "milestone_xp": XP_MILESTONE}  # fmt: skip
     return render(request, "coach/path.html", context)
 
 

@@ -53,7 +53,7 @@ SEED_CONSTRAINTS = {
         "valid_viewed_seconds",
     },
     "chat_conversations": {"chat_conversations_conversation_type_valid"},
-    "chat_messages": {"chat_messages_role_valid"},
+    "chat_messages": {"chat_messages_role_valid", "chat_messages_status_valid"},  # status: the coach's replies
     "learning_paths": {"valid_milestone_count", "learning_paths_status_valid"},
     "learning_path_milestones": {"unique_path_milestone", "positive_milestone_order"},
     "user_progress": {"unique_user_question_progress", "valid_attempts"},
