@@ -19,11 +19,17 @@ class AskForm(forms.Form):
         help_text="The coach answers only from the materials ticked.",
     )  # fmt: skip
 
+    topic = forms.ChoiceField(label="Topic", required=False, help_text="Only materials of this topic.")
+
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["materials"].queryset = Material.objects.filter(
-            user=user, processing_status=ProcessingStatus.COMPLETED
-        ).order_by("title")
+        materials = Material.objects.filter(user=user, processing_status=ProcessingStatus.COMPLETED)
+        self.fields["materials"].queryset = materials.order_by("title")
+        topics = materials.exclude(topic__isnull=True).exclude(topic="").order_by("topic")
+        self.fields["topic"].choices = [
+            ("", "Any topic"),
+            *((t, t) for t in topics.values_list("topic", flat=True).distinct()),
+        ]
 
     def clean_materials(self):
         materials = self.cleaned_data["materials"]

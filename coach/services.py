@@ -61,6 +61,7 @@ def conversation_start(
     question: str,
     conversation_type: str = ConversationType.EXPLORATION,
     material_ids: list | None = None,
+    topic: str | None = None,
     metadata: dict | None = None,
 ) -> ChatConversation:
     """A new conversation, titled by its first question, with that question asked."""
@@ -69,29 +70,34 @@ def conversation_start(
         conversation = ChatConversation.objects.create(
             user=user, title=_title(question), conversation_type=conversation_type, metadata=metadata or {}
         )
-        _ask(conversation, question, material_ids=material_ids, kind=(metadata or {}).get("kind", "answer"))
+        _ask(
+            conversation, question, material_ids=material_ids, topic=topic, kind=(metadata or {}).get("kind", "answer")
+        )
     return conversation
 
 
 def message_ask(
-    *, user: User, conversation: ChatConversation, text: str, material_ids: list | None = None
+    *, user: User, conversation: ChatConversation, text: str, material_ids: list | None = None, topic: str | None = None
 ) -> ChatMessage:
-    """The student's next question in `conversation`; returns the pending reply."""
+    """The student's next question in `conversation`; returns the pending reply. `material_ids`
+    (None: all) and `topic` (None: any) say what it may be answered from."""
     _rate_limit(user)
     with transaction.atomic():
-        return _ask(conversation, text, material_ids=material_ids)
+        return _ask(conversation, text, material_ids=material_ids, topic=topic)
 
 
-def _ask(conversation: ChatConversation, text: str, *, material_ids, kind: str = "answer") -> ChatMessage:
+def _ask(conversation: ChatConversation, text: str, *, material_ids, topic=None, kind: str = "answer") -> ChatMessage:
     now = timezone.now()
     ChatMessage.objects.create(conversation=conversation, role=MessageRole.USER, content=text.strip(), created_at=now)
     reply = ChatMessage.objects.create(
         conversation=conversation, role=MessageRole.ASSISTANT, content="", status=MessageStatus.PENDING,
-        context={"kind": kind, "materials": [str(m) for m in material_ids] if material_ids is not None else None},
+        context={"kind": kind, "materials": [str(m) for m in material_ids] if material_ids is not None else None,
+                 "topic": topic},
         created_at=now + datetime.timedelta(microseconds=1),  # after the question it answers, always
     )  # fmt: skip
-    if material_ids is not None:
-        conversation.metadata = {**conversation.metadata, "materials": [str(m) for m in material_ids]}
+    if material_ids is not None or topic is not None or kind == "answer":
+        chosen = [str(m) for m in material_ids] if material_ids is not None else None
+        conversation.metadata = {**conversation.metadata, "materials": chosen, "topic": topic}
     conversation.last_message_at = now
     conversation.is_archived = False  # asking again brings an archived conversation back
     conversation.save(update_fields=["metadata", "last_message_at", "is_archived"])
@@ -198,7 +204,7 @@ def reply_write(*, reply_id) -> None:
             preface = _preface(conversation, kind)
             passages = passages_search(
                 user=user, query=query, limit=settings.COACH_PASSAGES, material_ids=reply.context.get("materials"),
-                min_similarity=settings.COACH_MIN_SIMILARITY,
+                topic=reply.context.get("topic"), min_similarity=settings.COACH_MIN_SIMILARITY,
             )  # fmt: skip
             sources = [_source(i, p.chunk) for i, p in enumerate(passages, start=1)]
             context = {

@@ -32,6 +32,7 @@ def index(request: HttpRequest) -> HttpResponse:
             conversation = services.conversation_start(
                 user=request.user, question=form.cleaned_data["text"],
                 conversation_type=form.cleaned_data["conversation_type"], material_ids=_chosen(form),
+                topic=form.cleaned_data["topic"] or None,
             )  # fmt: skip
         except services.RateLimited as exc:
             form.add_error(None, str(exc))
@@ -53,13 +54,15 @@ def _all(user) -> list:
 def conversation(request: HttpRequest, conversation_id) -> HttpResponse:
     conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
     chosen = conversation.metadata.get("materials")
-    form = AskForm(request.POST or None, user=request.user,
-                   initial={"materials": chosen if chosen is not None else _all(request.user)})  # fmt: skip
+    initial = {"materials": chosen if chosen is not None else _all(request.user),
+               "topic": conversation.metadata.get("topic") or ""}  # fmt: skip
+    form = AskForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.message_ask(
-                user=request.user, conversation=conversation, text=form.cleaned_data["text"], material_ids=_chosen(form)
-            )
+                user=request.user, conversation=conversation, text=form.cleaned_data["text"],
+                material_ids=_chosen(form), topic=form.cleaned_data["topic"] or None,
+            )  # fmt: skip
         except services.RateLimited as exc:
             form.add_error(None, str(exc))
         else:

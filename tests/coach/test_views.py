@@ -113,3 +113,29 @@ def test_a_move_that_breaks_a_prerequisite_shows_why(student_client, student):
     assert "“Cardiology” needs “Anatomy” first" in response.content.decode()
     assert student_client.post(reverse("coach:path_edit", args=[path.pk]),
                                {"action": "up", "milestone": "not-a-uuid"}).status_code == 302  # fmt: skip
+
+
+def test_the_topic_filter_keeps_to_materials_of_that_topic(student_client, renal, cardio, eager_celery,
+                                                           django_capture_on_commit_callbacks):  # fmt: skip
+    page = student_client.get(reverse("coach:index")).content.decode()
+    assert '<option value="Renal">Renal</option>' in page and '<option value="Cardiology">Cardiology</option>' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        student_client.post(reverse("coach:index"), {
+            "text": "What is the most common cause of nephrotic syndrome in children?", "topic": "Cardiology",
+            "conversation_type": "exploration", "materials": [str(renal.pk), str(cardio.pk)],
+        })  # fmt: skip
+    conversation = ChatConversation.objects.get()
+    reply = conversation.messages.get(role="assistant")
+    assert reply.context["topic"] == "Cardiology" and reply.context["found"] is False
+    page = student_client.get(reverse("coach:conversation", args=[conversation.pk])).content.decode()
+    assert '<option value="Cardiology" selected>Cardiology</option>' in page
+
+
+def test_asking_again_in_a_conversation(student_client, asked, renal, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = student_client.post(reverse("coach:conversation", args=[asked.pk]), {
+            "text": "What is membranous nephropathy associated with?", "materials": [str(renal.pk)], "topic": "",
+        })  # fmt: skip
+    assert response.url == reverse("coach:conversation", args=[asked.pk])
+    last = asked.messages.filter(role="assistant").order_by("-created_at").first()
+    assert last.status == MessageStatus.DONE and "phospholipase A2 receptor" in last.content
