@@ -12,8 +12,17 @@ import uuid
 
 from django.db import models
 
-from practice.models import SessionType
 from studyin.models import created_at_field, owner_field
+
+
+class StudySessionType(models.TextChoices):
+    """practice's block modes (practice.models.SessionType), which analytics records but, sitting
+    below practice, cannot import."""
+
+    TIMED = "timed"
+    TUTOR = "tutor"
+    REVIEW = "review"
+    TEST = "test"
 
 
 def _user():
@@ -30,7 +39,7 @@ class AnalyticsRow(models.Model):
 
 class StudySessionFields(AnalyticsRow):
     user = _user()
-    session_type = models.CharField(max_length=10, choices=SessionType.choices)
+    session_type = models.CharField(max_length=10, choices=StudySessionType.choices)
     duration_seconds = models.IntegerField()
     questions_answered = models.IntegerField(default=0)
     xp_earned = models.IntegerField(default=0)
@@ -120,3 +129,26 @@ class RetentionAnalyticRow(RetentionAnalyticFields):
         managed = False
         db_table = "retention_analytics"
         verbose_name = "retention analytic"
+
+
+class UserStats(models.Model):
+    """A student's all-time numbers from `user_stats_mv` (refreshed by beat), read through the
+    `user_stats` view, which keeps to the student's own row (migration 0003)."""
+
+    user = models.OneToOneField("accounts.User", on_delete=models.DO_NOTHING, primary_key=True, related_name="+")
+    xp = models.IntegerField()
+    level = models.IntegerField()
+    current_streak = models.IntegerField()
+    total_questions_answered = models.IntegerField()
+    total_correct = models.IntegerField()
+    overall_accuracy = models.FloatField(null=True)
+    materials_uploaded = models.IntegerField()
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = "user_stats"
+        verbose_name_plural = "user stats"
+
+    def __str__(self) -> str:
+        return f"stats of {self.user_id}"

@@ -18,7 +18,9 @@ from django.db.models.functions import Extract, Greatest, Least
 from django.utils import timezone
 
 from accounts.models import User
+from analytics.services import study_session_record
 from coach.paths import milestones_reach
+from gamification.selectors import block_rewards
 from gamification.services import RewardOutcome, answer_reward
 from practice.models import PracticeSession, PracticeSessionQuestion, SessionStatus, SessionType
 from practice.selectors import (
@@ -338,18 +340,34 @@ def session_finish(*, session: PracticeSession) -> bool:
     seconds = _running_seconds(session, now)
     if session.time_limit_seconds is not None:
         seconds = min(seconds, max(0, session.time_limit_seconds - session.elapsed_seconds))
-    changed = PracticeSession.objects.filter(
-        pk=session.pk, status__in=[SessionStatus.ACTIVE, SessionStatus.PAUSED]
-    ).update(
-        status=SessionStatus.COMPLETED,
-        completed_at=now,
-        elapsed_seconds=F("elapsed_seconds") + seconds,
-        total_time_seconds=F("elapsed_seconds") + seconds,
-        resumed_at=None,
-    )
-    if changed:
-        transaction.on_commit(lambda: cache.delete(user_stats_key(session.user_id)))
+    with transaction.atomic():
+        changed = PracticeSession.objects.filter(
+            pk=session.pk, status__in=[SessionStatus.ACTIVE, SessionStatus.PAUSED]
+        ).update(
+            status=SessionStatus.COMPLETED,
+            completed_at=now,
+            elapsed_seconds=F("elapsed_seconds") + seconds,
+            total_time_seconds=F("elapsed_seconds") + seconds,
+            resumed_at=None,
+        )
+        if changed:
+            _study_session_record(session.pk, now)
+            transaction.on_commit(lambda: cache.delete(user_stats_key(session.user_id)))
     return bool(changed)
+
+
+def _study_session_record(session_id, now: datetime.datetime) -> None:
+    """The ended block as a study session (analytics), in the transaction that ends it."""
+    ended = PracticeSession.objects.get(pk=session_id)
+    items = list(ended.items.values_list("answered_at", "is_correct", "question__topic"))
+    answered = [i for i in items if i[0] is not None]
+    study_session_record(
+        user_id=ended.user_id, session_type=ended.session_type, started_at=ended.started_at, ended_at=now,
+        duration_seconds=ended.total_time_seconds, questions_answered=len(answered),
+        xp_earned=block_rewards(user=ended.user, session_id=ended.pk).xp,
+        activity={"session": str(ended.pk), "questions": len(items), "correct": sum(1 for i in answered if i[1]),
+                  "topics": sorted({i[2] for i in items if i[2]}), "time_limit_seconds": ended.time_limit_seconds},
+    )  # fmt: skip
 
 
 def session_expire_if_over(*, session: PracticeSession) -> bool:

@@ -294,6 +294,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "questions.tasks.item_statistics_refresh",
         "schedule": crontab(minute=40),
     },
+    "analytics-day-metrics": {
+        "task": "analytics.tasks.day_metrics_write",
+        "schedule": crontab(minute=10, hour="2,15"),
+    },
+    "analytics-user-stats": {
+        "task": "analytics.tasks.user_stats_refresh",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 600},
+    },
     "tokens-purge-expired": {
         "task": "accounts.tasks.tokens_purge_expired",
         "schedule": crontab(minute=30, hour=4),

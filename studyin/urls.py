@@ -14,6 +14,7 @@ urlpatterns = [
     path("dashboard/", include("practice.dashboard")),
     path("reviews/", include("progress.urls")),
     path("coach/", include("coach.urls")),
+    path("progress/", include("analytics.urls")),
     path("admin/", admin.site.urls),
 ]
 

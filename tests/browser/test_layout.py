@@ -88,6 +88,7 @@ def _pages(material, block, done, paused) -> dict[str, str]:
         conversation = ChatMessage.objects.filter(role="assistant").first().conversation_id
         path = material.user.learning_paths.get().pk
     return {
+        "progress": "/progress/?range=all",
         "coach": "/coach/",
         "coach conversation": f"/coach/{conversation}/",
         "learning paths": "/coach/paths/",

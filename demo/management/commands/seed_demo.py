@@ -46,6 +46,7 @@ from django.utils import timezone
 from accounts.models import User
 from analytics.models import StudySession
 from analytics.partitions import PARTITIONED_TABLES, add_months
+from analytics.services import day_metrics_write, user_stats_refresh
 from coach.paths import path_create, path_propose, tier_prerequisites
 from demo.facts import FACTS, FIRST_NAMES, LAST_NAMES, MATERIAL_TITLES, TOPICS, Fact
 from demo.notes import notes_for
@@ -396,6 +397,16 @@ class Command(BaseCommand):
         progress_recompute(user_ids=user_ids)
         rewards_recompute(user_ids=user_ids, completed_reviews=completed_review_blocks(user_ids=user_ids))
         self.seed_path(user_id=demo.id)
+        self.seed_analytics(now=now)
+
+    def seed_analytics(self, *, now: datetime.datetime) -> None:
+        """The nightly tables for the history's days, as the nightly job would have written them
+        (replacing: a second run rewrites the same rows), and the statistics view refreshed."""
+        with rls_context(role=ROLE_SYSTEM):
+            today = now.date()
+            for back in range(HISTORY_DAYS + 1, 0, -1):
+                day_metrics_write(day=today - datetime.timedelta(days=back))
+            user_stats_refresh()
 
     def seed_path(self, *, user_id) -> None:
         """The demo student's learning path, as the coach proposes it from the demo's mastery."""

@@ -1,0 +1,77 @@
+"""The progress page's numbers against hand-computed ones."""
+
+import datetime
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from analytics import services
+from analytics.charts import progress_charts
+from analytics.selectors import progress_for
+from studyin.rls import ROLE_SYSTEM, rls_context
+from tests import factories
+from tests.analytics.test_services import _at, _attempt
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def noon():
+    """Today at noon (UTC), so "two minutes ago" is today whenever the suite runs."""
+    with time_machine.travel(_at(datetime.datetime.now(datetime.UTC).date(), 12), tick=False):
+        yield
+
+
+@pytest.fixture
+def history(student, peer):
+    """Three days ago: Renal 1 of 2 right (60 s, 90 s); today: Cardiology 2 of 2 right (30 s each),
+    one a review of a question first seen three days ago; peers on Renal below and above."""
+    today = timezone.now().date()
+    past = today - datetime.timedelta(days=3)
+    renal = [factories.QuestionFactory(is_verified=True, topic="Renal") for _ in range(2)]
+    cardio = factories.QuestionFactory(is_verified=True, topic="Cardiology")
+    _attempt(student, renal[0], _at(past, 9), is_correct=True, time_taken_seconds=60)
+    _attempt(student, renal[1], _at(past, 9, 5), is_correct=False, time_taken_seconds=90)
+    _attempt(student, cardio, _at(past, 10), is_correct=False, time_taken_seconds=40)
+    now = timezone.now()
+    _attempt(student, cardio, now - datetime.timedelta(minutes=2), is_correct=True, time_taken_seconds=30)
+    for mastery, user in ((40, peer), (90, factories.UserFactory())):
+        factories.MasteryLevelFactory(user=user, topic="Renal", questions_answered=10, questions_correct=mastery // 10)
+    factories.MasteryLevelFactory(user=student, topic="Renal", questions_answered=5, questions_correct=3)
+    with rls_context(role=ROLE_SYSTEM):
+        services.day_metrics_write(day=past)
+    return past, today
+
+
+def test_the_numbers_add_up_by_hand(student, history):
+    past, today = history
+    progress = progress_for(user=student, days=7)
+    assert progress.first == today - datetime.timedelta(days=6) and len(progress.days) == 7
+    day = progress.days[past]
+    assert (day.attempted, day.correct, day.seconds) == (3, 1, 190)
+    assert {t: tuple(c) for t, c in day.topics.items()} == {"Renal": (2, 1), "Cardiology": (1, 0)}
+    now = progress.days[today]
+    assert (now.attempted, now.correct, now.reviewed, now.recalled) == (1, 1, 1, 1)
+    total = progress.total
+    assert (total.attempted, total.correct) == (4, 2)
+    assert progress.percentiles == [("Renal", 50.0, 2)]  # 60 % beats 40 %, not 90 %
+    assert sum(progress.hours) == 4
+    charts = {c.key: c for c in progress_charts(progress)}
+    pace = dict(charts["pace"].rows)
+    assert pace[past.strftime("%d %b")] == round(190 / 3) and pace[today.strftime("%d %b")] == 30
+    assert dict((r[0], r[1]) for r in charts["questions"].rows)[past.strftime("%d %b")] == 3
+    assert charts["percentiles"].rows == [["Renal", 50, 2]]
+
+
+def test_the_page_shows_every_chart_with_its_table_and_the_ranges(student_client, history):
+    page = student_client.get(reverse("analytics:progress"), {"range": "7"}).content.decode()
+    for title in ("Accuracy by topic", "Where you stand among other students", "Questions answered",
+                  "True retention against the scheduler", "XP over time", "When you study",
+                  "Time per question against the exam", "Study days"):  # fmt: skip
+        assert title in page, title
+    assert page.count('src="data:image/svg+xml;base64,') == 7 and page.count("<details>") == 7
+    assert "<strong>4</strong> questions" in page and "<strong>50%</strong> correct" in page
+    for r in ("90", "all", "nonsense"):
+        assert student_client.get(reverse("analytics:progress"), {"range": r}).status_code == 200
