@@ -100,3 +100,23 @@ class PasswordResetRequestForm(forms.Form):
 
 class PasswordResetConfirmForm(SetPasswordForm):
     """New password twice, checked by the password validators against the account's user."""
+
+
+class AccountDeleteForm(forms.Form):
+    """Erasing an account asks for its password again: a session left open is not consent."""
+
+    password = forms.CharField(label="Your password", strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))  # fmt: skip
+    confirm = forms.BooleanField(
+        label="I understand that my materials, questions, progress and conversations are deleted for good"
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.")
+        return password

@@ -193,3 +193,34 @@ class RefreshToken(UUIDModel):
             models.Index(fields=["family_id"], name="idx_refresh_tokens_family_id", condition=Q(is_revoked=False)),
             models.Index(fields=["expires_at"], name="idx_refresh_tokens_expires_at", condition=Q(is_revoked=False)),
         ]
+
+
+class AuditAction(models.TextChoices):
+    STAFF_CHANGED = "staff_changed"  # is_staff or is_superuser set or cleared, groups or permissions changed
+    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET = "password_reset"
+    ACCOUNT_DELETED = "account_deleted"
+    ACCOUNT_EXPORTED = "account_exported"
+    MODERATION = "moderation"  # staff verified, flagged, edited... questions or materials
+
+
+class AuditEvent(models.Model):
+    """A row of the append-only `audit_log` (migration 0004, partitioned by month): the table
+    refuses updates and deletes. People are named by `accounts.audit.person_key`, never by id or
+    e-mail."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    action = models.CharField(max_length=50, choices=AuditAction.choices)
+    actor_key = models.CharField(max_length=64, null=True, blank=True)
+    subject_key = models.CharField(max_length=64, null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        managed = False
+        db_table = "audit_log"
+        ordering = ["-created_at"]
+        verbose_name = "audit event"
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -22,7 +22,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import EmailVerificationToken, PasswordResetToken, RefreshToken, SingleUseToken, User
+from accounts.audit import audit_record
+from accounts.models import AuditAction, EmailVerificationToken, PasswordResetToken, RefreshToken, SingleUseToken, User
 from accounts.selectors import TokenInvalid, email_verification_token_get, password_reset_token_get, token_hash
 from studyin.cache import user_stats_key
 from studyin.ratelimit import Limit, address_key, ratelimit_clear, ratelimit_count, ratelimit_wait
@@ -229,6 +230,7 @@ def password_reset_confirm(*, user_id: uuid.UUID, token: str, password: str) -> 
         # The link reached this address, which is all that verification proves.
         user.is_verified = True
         user.save(update_fields=["password", "is_verified", "updated_at"])
+        audit_record(action=AuditAction.PASSWORD_RESET, subject=user)
     return user
 
 

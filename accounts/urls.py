@@ -9,6 +9,9 @@ urlpatterns = [
     path("login/", views.login, name="login"),
     path("logout/", views.logout, name="logout"),
     path("profile/", views.profile, name="profile"),
+    path("export/", views.export, name="export"),
+    path("delete/", views.delete, name="delete"),
+    path("deleted/", views.deleted, name="deleted"),
     # E-mailed links name their user, so the lookup runs in that user's row-level security context.
     path("verify/resend/", views.verify_resend, name="verify_resend"),
     path("verify/<uuid:user_id>/<str:token>/", views.verify, name="verify"),

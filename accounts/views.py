@@ -1,3 +1,4 @@
+import json
 import uuid
 
 from django.conf import settings
@@ -5,12 +6,14 @@ from django.contrib import auth, messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import services
+from accounts import gdpr, services
 from accounts.forms import (
     DUPLICATE_EMAIL,
+    AccountDeleteForm,
     LoginForm,
     PasswordResetConfirmForm,
     PasswordResetRequestForm,
@@ -19,6 +22,7 @@ from accounts.forms import (
 )
 from accounts.models import User
 from accounts.selectors import TokenInvalid, password_reset_token_get
+from studyin.rls import ROLE_SYSTEM, rls_context
 
 LOGIN_FAILED = "That e-mail address and password do not match an account."
 
@@ -171,3 +175,32 @@ def password_reset_confirm(request: HttpRequest, user_id: uuid.UUID, token: str)
         messages.success(request, "Your password is changed and you are logged in.")
         return redirect(settings.LOGIN_REDIRECT_URL)
     return render(request, "accounts/password_reset_confirm.html", {"form": form})
+
+
+@login_required
+@require_GET
+def export(request: HttpRequest) -> HttpResponse:
+    """Everything the student owns, as a JSON download (data portability)."""
+    data = gdpr.user_export(user=request.user)
+    response = HttpResponse(json.dumps(data, indent=2, sort_keys=True), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="studyin-export-{timezone.localdate():%Y-%m-%d}.json"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete(request: HttpRequest) -> HttpResponse:
+    """Erase the student's account, after their password."""
+    form = AccountDeleteForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        with rls_context(role=ROLE_SYSTEM):
+            gdpr.user_delete(user=user, actor=user)
+        auth.logout(request)
+        return redirect("accounts:deleted")
+    return render(request, "accounts/delete.html", {"form": form})
+
+
+@require_GET
+def deleted(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/deleted.html")

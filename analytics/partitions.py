@@ -14,6 +14,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 PARTITIONED_TABLES = ("study_sessions", "performance_metrics", "retention_analytics")
+# The audit log (accounts migration 0004) is kept ahead the same way, by its own function, and
+# never archived or dropped: it is the record of who changed what.
+AUDIT_TABLE = "audit_log"
 
 
 @dataclass(frozen=True)
@@ -69,20 +72,16 @@ def partitions_maintain(
     """
     this_month = (today or timezone.now().date()).replace(day=1)  # UTC, like the partition bounds
     actions: list[str] = []
-    for table in PARTITIONED_TABLES:
+    for table in (*PARTITIONED_TABLES, AUDIT_TABLE):
         existing = {p.month: p for p in partitions_for(table=table)}
         steps: list[tuple[str, str, tuple]] = []
         for offset in range(months_ahead + 1):
             month = add_months(this_month, offset)
             if month not in existing:
-                steps.append(
-                    (
-                        f"create {partition_name(table, month)}",
-                        "SELECT studyin_create_partition(%s, %s)",
-                        (table, month),
-                    )
-                )
-        for month, part in sorted(existing.items()):
+                create = ("SELECT studyin_create_audit_partition(%s)", (month,)) if table == AUDIT_TABLE else (
+                    "SELECT studyin_create_partition(%s, %s)", (table, month))  # fmt: skip
+                steps.append((f"create {partition_name(table, month)}", *create))
+        for month, part in sorted(existing.items()) if table != AUDIT_TABLE else ():
             if drop_older_than is not None and month < add_months(this_month, -drop_older_than):
                 steps.append((f"drop {part.name}", f'DROP TABLE "{part.name}"', ()))
             elif (

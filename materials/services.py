@@ -198,6 +198,18 @@ def material_delete(*, material: Material) -> None:
         transaction.on_commit(partial(default_storage.delete, path))
 
 
+def materials_erase(user) -> list[str]:
+    """The erasure hook (accounts/gdpr.py): each of the student's materials loses what its
+    stages made (the DELETE_HOOKS: unanswered questions), and their files are returned to be
+    deleted after the commit; the rows themselves go with the user."""
+    paths = []
+    for material in Material.objects.filter(user=user):
+        for discard in DELETE_HOOKS:
+            discard(material)
+        paths.append(material.file_path)
+    return paths
+
+
 # --- Running stages (workers, or `ingest`) -----------------------------------------------------
 
 

@@ -10,7 +10,8 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.audit import audit_record
+from accounts.models import AuditAction, User
 from materials.models import Material
 from questions.generation import DraftQuestion
 from questions.models import (
@@ -107,7 +108,14 @@ def question_flags_close(*, staff: User, flags: QuerySet[QuestionFlag], status: 
     if status not in (FlagStatus.RESOLVED, FlagStatus.DISMISSED):
         raise ValueError(f"A flag is closed as resolved or dismissed, not {status!r}.")
     with transaction.atomic():
-        return flags.filter(status=FlagStatus.OPEN).update(status=status, resolved_at=timezone.now(), resolved_by=staff)
+        closed = flags.filter(status=FlagStatus.OPEN).update(
+            status=status, resolved_at=timezone.now(), resolved_by=staff
+        )
+        if closed:
+            audit_record(
+                action=AuditAction.MODERATION, actor=staff, details={"action": f"flags_{status}", "flags": closed}
+            )
+        return closed
 
 
 def _questions_set(
@@ -143,6 +151,8 @@ def _questions_set(
             )
             for pk, old in before.items()
         )
+        audit_record(action=AuditAction.MODERATION, actor=staff,
+                     details={"action": str(action), "field": field, "questions": sorted(str(pk) for pk in before)})  # fmt: skip
     return len(before)
 
 
@@ -235,6 +245,8 @@ def question_edited(
         return None
     details = {name: [_jsonable(before), _jsonable(after)] for name, (before, after) in changed_fields.items()}
     with transaction.atomic():
+        audit_record(action=AuditAction.MODERATION, actor=staff,
+                     details={"action": str(ModerationAction.EDIT), "fields": sorted(details), "questions": [str(question.pk)]})  # fmt: skip
         return QuestionModerationEvent.objects.create(
             question=question, staff=staff, action=ModerationAction.EDIT, details=details
         )

@@ -22,6 +22,9 @@ EMBEDDED_REDIS = not env.str("REDIS_URL", default="")
 
 DEBUG = env.bool("DEBUG", default=EMBEDDED_DB)
 SECRET_KEY = env.str("SECRET_KEY", default="")
+# Keys the audit log's names of people (accounts/audit.py); SECRET_KEY unless set. Keep it when
+# rotating SECRET_KEY, or old rows can no longer be found by person.
+AUDIT_KEY = env.str("AUDIT_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")

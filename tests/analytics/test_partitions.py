@@ -78,7 +78,8 @@ def test_it_creates_this_month_and_the_months_ahead_from_the_clock(now, first, l
     with time_machine.travel(now, tick=False):
         actions = partitions_maintain(months_ahead=14)
         assert partitions_maintain(months_ahead=14) == []
-    assert len(actions) == 15 * len(PARTITIONED_TABLES)
+    analytics = [a for a in actions if not a.startswith("create audit_log_")]  # the audit log's: test_audit.py
+    assert len(analytics) == 15 * len(PARTITIONED_TABLES)
     for table in PARTITIONED_TABLES:
         assert _months(table) == [add_months(first, i) for i in range(15)]
         assert _months(table)[-1] == last

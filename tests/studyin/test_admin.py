@@ -3,7 +3,8 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.audit import audit_record
+from accounts.models import AuditAction, User
 from analytics.models import StudySessionRow
 from questions.models import Question, QuestionFlag, QuestionModerationEvent
 from tests import factories
@@ -59,6 +60,7 @@ def one_of_each(student, question):
     QuestionFlag.objects.create(question=question, user=student, reason="typo")
     QuestionModerationEvent.objects.create(question=question, action="verify", details={"is_verified": [False, True]})
     Group.objects.create(name="Moderators")
+    audit_record(action=AuditAction.PASSWORD_RESET, subject=student)
 
 
 def _form_data(response) -> dict:
