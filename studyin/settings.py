@@ -280,7 +280,8 @@ CELERY_TASK_ROUTES = {
     "accounts.tasks.*": {"queue": "maintenance"},
     "materials.tasks.jobs_reap": {"queue": "maintenance"},
     "questions.tasks.*": {"queue": "maintenance"},
-    "coach.tasks.*": {"queue": "default"},  # a student is waiting: never behind ingestion
+    "coach.tasks.*": {"queue": "default"},
+    "studyin.tasks.*": {"queue": "maintenance"},  # a student is waiting: never behind ingestion
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
@@ -305,6 +306,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.tasks.user_stats_refresh",
         "schedule": crontab(minute="*/15"),
         "options": {"expires": 600},
+    },
+    "indexes-rebuild": {
+        "task": "studyin.tasks.reindex",
+        "schedule": crontab(minute=45, hour=3, day_of_week="sunday"),
     },
     "tokens-purge-expired": {
         "task": "accounts.tasks.tokens_purge_expired",
@@ -385,6 +390,10 @@ LLM_API_BASE = env.str("LLM_API_BASE", default="")
 LLM_API_KEY = env.str("LLM_API_KEY", default="")
 LLM_MODEL = env.str("LLM_MODEL", default="gpt-4o-mini")
 AI_HTTP_TIMEOUT = env.float("AI_HTTP_TIMEOUT", default=60.0)
+
+# --- Database operations (README "Operating it") ----------------------------------------------
+PG_BIN_DIR = env.str("PG_BIN_DIR", default="")  # pg_dump and pg_restore; else the PATH, else the embedded server's
+BACKUP_DIR = env.str("BACKUP_DIR", default=str(BASE_DIR / "var" / "backups"))
 
 # --- Coach (coach/answering.py, README "The coach") ------------------------------------------
 # "offline": answers composed from the retrieved passages' own sentences. "openai": the
