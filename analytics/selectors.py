@@ -6,7 +6,7 @@ import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import connection, models
 from django.utils import timezone
 
 from analytics.models import PerformanceMetric, RetentionAnalytic, UserStats
@@ -169,3 +169,59 @@ def _percentiles(user) -> list[tuple[str, float, int]]:
             {"user": user.pk, "min": PEERS_MIN_ANSWERS},
         )
         return [(topic, float(p), n) for topic, p, n in cursor.fetchall() if p is not None]
+
+
+# --- Staff: the admin index's numbers (read in the admin's `staff` context) ---------------------
+
+STAFF_DAYS = 14
+
+
+@dataclass
+class StaffDay:
+    day: datetime.date
+    active_students: int = 0
+    answers: int = 0
+    materials_processed: int = 0
+    jobs_done: int = 0
+    jobs_failed: int = 0
+
+    @property
+    def failure_rate(self) -> float | None:
+        finished = self.jobs_done + self.jobs_failed
+        return round(100 * self.jobs_failed / finished, 1) if finished else None
+
+
+def staff_overview(*, days: int = STAFF_DAYS, now: datetime.datetime | None = None) -> dict:
+    """Daily active students, answers, materials processed and the job failure rate of the last
+    `days` days (UTC), and the moderation queues now."""
+    from questions.admin import QUEUES  # the queues' one definition
+    from questions.models import FlagStatus, Question, QuestionFlag
+
+    today = (now or timezone.now()).astimezone(datetime.UTC).date()
+    start = datetime.datetime.combine(today - datetime.timedelta(days=days - 1), datetime.time(), tzinfo=datetime.UTC)
+    rows = {today - datetime.timedelta(days=i): StaffDay(today - datetime.timedelta(days=i)) for i in range(days)}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (answered_at AT TIME ZONE 'UTC')::date, count(DISTINCT user_id), count(*) "
+            "FROM user_question_attempts WHERE answered_at >= %s GROUP BY 1", [start]
+        )  # fmt: skip
+        for day, active, answers in cursor.fetchall():
+            rows[day].active_students, rows[day].answers = active, answers
+        cursor.execute(
+            "SELECT (processed_at AT TIME ZONE 'UTC')::date, count(*) FROM materials "
+            "WHERE processed_at >= %s AND processing_status = 'completed' GROUP BY 1", [start]
+        )  # fmt: skip
+        for day, processed in cursor.fetchall():
+            rows[day].materials_processed = processed
+        cursor.execute(
+            "SELECT (coalesce(completed_at, started_at, created_at) AT TIME ZONE 'UTC')::date, "
+            "count(*) FILTER (WHERE status = 'completed'), count(*) FILTER (WHERE status = 'failed') "
+            "FROM material_processing_jobs WHERE status IN ('completed', 'failed') "
+            "AND coalesce(completed_at, started_at, created_at) >= %s GROUP BY 1", [start]
+        )  # fmt: skip
+        for day, done, failed in cursor.fetchall():
+            rows[day].jobs_done, rows[day].jobs_failed = done, failed
+    queues = Question.objects.aggregate(**{key: models.Count("pk", filter=q) for key, (_, q) in QUEUES.items()})
+    queues["open_flags"] = QuestionFlag.objects.filter(status=FlagStatus.OPEN).count()
+    return {"days": sorted(rows.values(), key=lambda r: r.day), "queues": queues,
+            "queue_labels": {key: label for key, (label, _) in QUEUES.items()} | {"open_flags": "Open flags"}}  # fmt: skip

@@ -18,3 +18,5 @@ class ReadOnlyAdminMixin:
 admin.site.site_header = "StudyIn administration"
 admin.site.site_title = "StudyIn admin"
 admin.site.index_title = "Moderation and operations"
+# The index also shows the last two weeks' activity and the moderation queues (analytics).
+admin.site.index_template = "admin/studyin_index.html"

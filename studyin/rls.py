@@ -21,10 +21,11 @@ operator commands).
 
 from contextlib import contextmanager
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.urls import reverse
 
 from studyin.outage import OUTAGE_ERRORS, is_outage, outage_response
+from studyin.routers import REPLICA, replica_configured
 
 HEALTHZ_PATH = "/healthz"  # studyin/urls.py
 ROLE_NONE = ""
@@ -32,6 +33,7 @@ ROLE_STAFF = "staff"
 ROLE_SYSTEM = "system"
 # The first statement of every request's transaction (bench/answer_path.py sends it too).
 RLS_SET_SQL = "SELECT set_config('app.current_user_id', %s, true), set_config('app.role', %s, true)"
+RLS_SESSION_SQL = "SELECT set_config('app.current_user_id', %s, false), set_config('app.role', %s, false)"
 
 
 def rls_set(*, user_id=None, role: str = ROLE_NONE) -> None:
@@ -55,6 +57,33 @@ def rls_context(*, user_id=None, role: str = ROLE_NONE):
         rls_set(user_id=outer_user, role=outer_role or ROLE_NONE)
 
 
+@contextmanager
+def replica_context(*, user_id, role: str):
+    """The request's context on the read replica's connection (studyin/routers.py), set before
+    its first statement and cleared after the request; no statement is sent when the request
+    reads nothing there. The replica's reads are not in the request's transaction (a replica
+    has its own), so the context is the session's for the request's length."""
+    if not replica_configured():
+        yield
+        return
+    replica, used = connections[REPLICA], []
+
+    def with_context(execute, sql, params, many, context):
+        if not used:
+            used.append(True)
+            with replica.cursor() as cursor:  # (a cursor of its own: not through this wrapper)
+                cursor.cursor.execute(RLS_SESSION_SQL, [str(user_id or ""), role])
+        return execute(sql, params, many, context)
+
+    try:
+        with replica.execute_wrapper(with_context):
+            yield
+    finally:
+        if used:
+            with replica.cursor() as cursor:
+                cursor.execute(RLS_SESSION_SQL, ["", ROLE_NONE])
+
+
 class RowLevelSecurityMiddleware:
     """One transaction per request, opened with the request's row-level security context.
 
@@ -75,8 +104,9 @@ class RowLevelSecurityMiddleware:
             role = ROLE_NONE
             if user.is_authenticated and user.is_staff and request.path.startswith(reverse("admin:index")):
                 role = ROLE_STAFF
-            with transaction.atomic():
-                rls_set(user_id=user.pk if user.is_authenticated else None, role=role)
+            user_id = user.pk if user.is_authenticated else None
+            with transaction.atomic(), replica_context(user_id=user_id, role=role):
+                rls_set(user_id=user_id, role=role)
                 response = self.get_response(request)
                 if response.status_code >= 500:
                     transaction.set_rollback(True)

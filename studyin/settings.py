@@ -120,6 +120,16 @@ DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
 DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
     5 if env.bool("DB_PREPARED_STATEMENTS", default=DB_POOL) else None
 )
+# A read replica for analytics reads (studyin/routers.py): set DATABASE_REPLICA_URL.
+if replica_url := env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {**env.db_url_config(replica_url), "ENGINE": "studyin.postgresql"}
+    DATABASES["replica"].setdefault("OPTIONS", {})
+    DATABASES["replica"]["HOST"] = DATABASES["replica"]["OPTIONS"].pop("host", DATABASES["replica"]["HOST"])
+    DATABASES["replica"]["OPTIONS"].update(connect_timeout=DB_CONNECT_TIMEOUT, server_side_binding=True)
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+ANALYTICS_READ_REPLICA = env.bool("ANALYTICS_READ_REPLICA", default=True)  # with a replica configured
+REPLICA_MIGRATE = False  # a streaming replica gets its schema from the primary
+DATABASE_ROUTERS = ["studyin.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, sessions, rate limits, Celery broker -------------------------------------

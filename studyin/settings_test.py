@@ -27,3 +27,15 @@ CELERY_BROKER_URL = _with_db(REDIS_URL, 1).replace("unix://", "redis+socket://",
 # Two test runs at once on one server (two checkouts, two terminals) each need a database.
 if test_database := os.environ.get("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": test_database}
+
+# A second database standing in for a read replica (studyin/routers.py): a database of its own,
+# migrated, and used only by the tests that turn ANALYTICS_READ_REPLICA on and ask for it.
+DATABASES["replica"] = {
+    **DATABASES["default"],
+    "TEST": {
+        "NAME": DATABASES["default"].get("TEST", {}).get("NAME", f"test_{DATABASES['default']['NAME']}") + "_replica"
+    },
+}
+DATABASES["replica"]["OPTIONS"] = {k: v for k, v in DATABASES["default"]["OPTIONS"].items() if k != "pool"}
+REPLICA_MIGRATE = True
+ANALYTICS_READ_REPLICA = False
