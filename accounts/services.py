@@ -13,7 +13,6 @@ from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -25,7 +24,7 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.models import AuditAction, EmailVerificationToken, PasswordResetToken, RefreshToken, SingleUseToken, User
 from accounts.selectors import TokenInvalid, email_verification_token_get, password_reset_token_get, token_hash
-from studyin.cache import user_stats_key
+from studyin.cache import stats_invalidate
 from studyin.ratelimit import Limit, address_key, ratelimit_clear, ratelimit_count, ratelimit_wait
 from studyin.rls import ROLE_SYSTEM, rls_context
 
@@ -191,7 +190,7 @@ def user_profile_update(*, user: User, **fields) -> User:
             if name in fields:
                 setattr(user, name, fields[name].strip() if name == "name" else fields[name])
         user.save(update_fields=[*(f for f in PROFILE_FIELDS if f in fields), "updated_at"])
-        transaction.on_commit(lambda: cache.delete(user_stats_key(user.pk)))
+        transaction.on_commit(lambda: stats_invalidate(user.pk))
     return user
 
 

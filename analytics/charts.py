@@ -1,9 +1,11 @@
-"""The progress page's charts: SVG drawn on the server by pygal, shown as images (data: URIs,
-which the Content-Security-Policy allows for images; an SVG image runs no script), each with the
-same numbers as a table for screen readers (`Chart.rows`)."""
+"""The progress page's charts: SVG drawn on the server by pygal and shown as images (an SVG
+image runs no script and loads nothing, so the Content-Security-Policy holds), each with the
+same numbers as a table for screen readers (`Chart.rows`). The page lists the charts and their
+tables at once; each image is drawn when the browser asks for it (analytics/views.py)."""
 
 import base64
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pygal
@@ -25,12 +27,17 @@ class Chart:
     key: str
     title: str
     summary: str  # the image's alt text
-    svg: str
+    draw: Callable[..., str]  # the chart's pygal `render`: drawn only when the image is asked for
     headers: list[str]
     rows: list[list]
 
     @property
+    def svg(self) -> str:
+        return self.draw(is_unicode=True)
+
+    @property
     def src(self) -> str:
+        """The image inline, as a data: URI (the admin's one chart)."""
         return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode()).decode()
 
 
@@ -48,7 +55,7 @@ def _buckets(progress: Progress) -> list[tuple[str, list[datetime.date]]]:
     weeks: dict[datetime.date, list] = {}
     for d in days:
         weeks.setdefault(d - datetime.timedelta(days=d.weekday()), []).append(d)
-    return [(f"wk {monday:%d %b}", ds) for monday, ds in weeks.items()]
+    return [(f"{monday:%d %b}", ds) for monday, ds in weeks.items()]  # a week by its Monday
 
 
 def _pct(part: float, whole: float) -> float | None:
@@ -58,7 +65,8 @@ def _pct(part: float, whole: float) -> float | None:
 def progress_charts(progress: Progress) -> list[Chart]:
     buckets = _buckets(progress)
     labels = [label for label, _ in buckets]
-    every = max(1, len(labels) // 10)
+    every = max(1, -(-len(labels) // 8))  # at most about eight labels under a chart
+    period = "Week of" if len(progress.days) > 31 else "Day"
     charts = []
 
     totals: dict[str, list] = {}
@@ -80,14 +88,14 @@ def progress_charts(progress: Progress) -> list[Chart]:
         series[topic] = values
         line.add(topic, values, allow_interruptions=True)
     charts.append(Chart("accuracy", "Accuracy by topic", f"Percent correct over time for {', '.join(topics) or 'no topic yet'}",
-                        line.render(is_unicode=True), ["Period", *topics],
+                        line.render, [period, *topics],
                         [[label, *(series[t][i] for t in topics)] for i, label in enumerate(labels)]))  # fmt: skip
 
     bars = _chart(pygal.HorizontalBar, range=(0, 100), x_title="percentile among peers", show_legend=False)
     bars.x_labels = [t for t, _, _ in progress.percentiles]
     bars.add("Percentile", [round(p) for _, p, _ in progress.percentiles])
     charts.append(Chart("percentiles", "Where you stand among other students",
-                        "Your percentile among peers per topic", bars.render(is_unicode=True),
+                        "Your percentile among peers per topic", bars.render,
                         ["Topic", "Percentile", "Peers"], [[t, round(p), n] for t, p, n in progress.percentiles]))  # fmt: skip
 
     counts = [sum(progress.days[d].attempted for d in ds) for _, ds in buckets]
@@ -95,7 +103,7 @@ def progress_charts(progress: Progress) -> list[Chart]:
     per_day.x_labels = labels
     per_day.add("Questions", counts)
     charts.append(Chart("questions", "Questions answered", "Questions answered per period",
-                        per_day.render(is_unicode=True), ["Period", "Questions"],
+                        per_day.render, [period, "Questions"],
                         [list(r) for r in zip(labels, counts, strict=True)]))  # fmt: skip
 
     retention = [_pct(sum(progress.days[d].recalled for d in ds), sum(progress.days[d].reviewed for d in ds))
@@ -108,7 +116,7 @@ def progress_charts(progress: Progress) -> list[Chart]:
         recall.add("Target", [target] * len(labels), show_dots=False, stroke_style={"width": 3})
     charts.append(Chart("retention", "True retention against the scheduler's target",
                         "Share of reviews recalled per period" + (f", target {target}%" if target else ""),
-                        recall.render(is_unicode=True), ["Period", "Recalled %", "Target %"],
+                        recall.render, [period, "Recalled %", "Target %"],
                         [[label, r, target] for label, r in zip(labels, retention, strict=True)]))  # fmt: skip
 
     running, xp_values = 0, []
@@ -118,14 +126,14 @@ def progress_charts(progress: Progress) -> list[Chart]:
     xp = _chart(pygal.Line, show_legend=False, y_title="XP in the range", fill=True, x_labels_major_every=every)
     xp.x_labels = labels
     xp.add("XP", xp_values)
-    charts.append(Chart("xp", "XP over time", "XP earned, added up over the range", xp.render(is_unicode=True),
-                        ["Period", "XP so far"], [list(r) for r in zip(labels, xp_values, strict=True)]))  # fmt: skip
+    charts.append(Chart("xp", "XP over time", "XP earned, added up over the range", xp.render,
+                        [period, "XP so far"], [list(r) for r in zip(labels, xp_values, strict=True)]))  # fmt: skip
 
     hours = _chart(pygal.Bar, show_legend=False, y_title="answers", x_labels_major_every=3)
     hours.x_labels = [f"{h:02d}" for h in range(24)]
     hours.add("Answers", progress.hours)
     charts.append(Chart("hours", "When you study", "Answers by hour of the day, your time",
-                        hours.render(is_unicode=True), ["Hour", "Answers"],
+                        hours.render, ["Hour", "Answers"],
                         [[f"{h:02d}:00", n] for h, n in enumerate(progress.hours)]))  # fmt: skip
 
     pace = [round(sum(progress.days[d].seconds for d in ds) / n) if (n := sum(progress.days[d].attempted for d in ds))
@@ -136,6 +144,6 @@ def progress_charts(progress: Progress) -> list[Chart]:
     timing.add("Exam pace (90 s)", [EXAM_SECONDS_PER_QUESTION] * len(labels), show_dots=False,
                stroke_style={"width": 3})  # fmt: skip
     charts.append(Chart("pace", "Time per question against the exam's 90 s", "Average seconds per question per period",
-                        timing.render(is_unicode=True), ["Period", "Seconds per question"],
+                        timing.render, [period, "Seconds per question"],
                         [list(r) for r in zip(labels, pace, strict=True)]))  # fmt: skip
     return charts

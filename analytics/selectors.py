@@ -3,7 +3,6 @@ retention_analytics), today live from the attempts, in the student's time zone."
 
 import datetime
 import zoneinfo
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection, models
@@ -12,7 +11,7 @@ from django.utils import timezone
 from analytics.models import PerformanceMetric, RetentionAnalytic, UserStats
 from studyin.rls import ROLE_SYSTEM, rls_context
 
-RANGES = {"7": 7, "30": 30, "90": 90, "all": None}
+RANGES = {"7": 7, "30": 30, "90": 90, "all": None}  # studyin.cache.PROGRESS_RANGES names them too
 EXAM_SECONDS_PER_QUESTION = 90  # NBME pacing
 PEERS_MIN_ANSWERS = 5  # a peer counts for a topic's percentile from this many answers on it
 CALENDAR_WEEKS = 26
@@ -26,7 +25,7 @@ class Day:
     xp: int = 0
     reviewed: int = 0
     recalled: int = 0
-    topics: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0]))  # topic: [attempted, correct]
+    topics: dict = field(default_factory=dict)  # topic: [attempted, correct]
 
 
 @dataclass
@@ -90,7 +89,7 @@ def _add(day: Day, topic, attempted: int, correct: int, seconds: float, xp: int)
     day.correct += correct
     day.seconds += seconds
     day.xp += xp
-    counts = day.topics[topic or "General"]
+    counts = day.topics.setdefault(topic or "General", [0, 0])
     counts[0] += attempted
     counts[1] += correct
 

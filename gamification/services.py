@@ -30,7 +30,7 @@ from gamification.achievements import AnswerFacts, evaluate
 from gamification.models import Achievement, XPSource
 from questions.answers import RecordedAnswer
 from questions.models import UserQuestionAttempt
-from studyin.cache import leaderboard_key, user_stats_key
+from studyin.cache import leaderboard_key, stats_invalidate
 from studyin.rls import ROLE_SYSTEM, rls_context
 
 XP_CORRECT = 10
@@ -279,7 +279,7 @@ def _day(day: datetime.date, *, frozen: bool = False, answered: int = 0, seconds
 
 def _after_commit(user_id, gained: int, at: datetime.datetime | None) -> None:
     def refresh() -> None:
-        cache.delete(user_stats_key(user_id))
+        stats_invalidate(user_id)
         if gained:
             leaderboard_add(user_id=user_id, amount=gained, at=at)
 
@@ -401,4 +401,4 @@ def _rewards_replay(user, attempts, catalogue, completed: set[str]) -> None:
                 "max": max_streak, "freezes": state.freezes, "last": attempts[-1][7] if attempts else None,
             },
         )  # fmt: skip
-    transaction.on_commit(lambda: cache.delete(user_stats_key(user.pk)))
+    transaction.on_commit(lambda: stats_invalidate(user.pk))

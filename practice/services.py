@@ -11,7 +11,6 @@ import uuid
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Extract, Greatest, Least
@@ -33,7 +32,7 @@ from progress.services import ProgressOutcome, answer_progress_record
 from questions.answers import RecordedAnswer, attempt_record
 from questions.models import AttemptType
 from questions.selectors import questions_visible_to
-from studyin.cache import user_stats_key
+from studyin.cache import stats_invalidate
 from studyin.rls import ROLE_SYSTEM, rls_context
 
 ATTEMPT_TYPES = {
@@ -352,7 +351,7 @@ def session_finish(*, session: PracticeSession) -> bool:
         )
         if changed:
             _study_session_record(session.pk, now)
-            transaction.on_commit(lambda: cache.delete(user_stats_key(session.user_id)))
+            transaction.on_commit(lambda: stats_invalidate(session.user_id))
     return bool(changed)
 
 

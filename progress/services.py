@@ -11,14 +11,13 @@ import datetime
 import uuid
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
 from progress.models import SM2ReviewCard
 from progress.scheduling import CardState, grade_for, review
 from questions.answers import RecordedAnswer
-from studyin.cache import user_due_reviews_key, user_stats_key
+from studyin.cache import stats_invalidate
 from studyin.rls import ROLE_SYSTEM, rls_context
 
 # Proficiency from the topic's totals: novice until 10 answers, then by accuracy.
@@ -130,7 +129,7 @@ def answer_progress_record(*, answer: RecordedAnswer) -> ProgressOutcome:
 
 def _cards_changed(user_id) -> None:
     """Once committed, the student's due count and dashboard numbers are read afresh."""
-    transaction.on_commit(lambda: cache.delete_many([user_stats_key(user_id), user_due_reviews_key(user_id)]))
+    transaction.on_commit(lambda: stats_invalidate(user_id, due_reviews=True))
 
 
 def card_unsuspend(*, user, card_id) -> bool:

@@ -18,5 +18,5 @@ def staff_numbers() -> dict:
     chart.add("Active students", [d.active_students for d in days])
     chart.add("Answers (hundreds)", [round(d.answers / 100, 1) for d in days])
     overview["chart"] = Chart("staff", "The last two weeks", "Active students and answers per day",
-                              chart.render(is_unicode=True), [], [])  # fmt: skip
+                              chart.render, [], [])  # fmt: skip
     return overview

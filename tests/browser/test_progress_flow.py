@@ -28,7 +28,8 @@ def test_the_demo_student_sees_every_chart_with_data(page, settings, tmp_path):
         title = chart.locator("h2").inner_text()
         image = chart.locator("img.chart-img")
         assert image.count() == 1, f"{title}: no data"
-        assert image.evaluate("img => img.complete && img.naturalWidth > 0"), f"{title}: the image did not load"
+        image.scroll_into_view_if_needed()
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
         chart.locator("summary").click()
         rows = chart.locator("tbody tr")
         assert rows.count() > 0 and any(
