@@ -100,6 +100,13 @@ def main() -> None:
                 reports[query] = {}
                 for name, table in (("partitioned", "study_sessions"), ("plain", "study_sessions_flat")):
                     reports[query][name] = _measure(conn, template.format(table=table), params, args.runs)
+            # The plain table's scan runs in parallel (a worker per core), one partition's does not:
+            # the same query again with no parallel workers on either side.
+            conn.execute("SET max_parallel_workers_per_gather = 0")
+            reports["month, no parallel workers"] = {
+                name: _measure(conn, QUERIES["month"].format(table=table), params, args.runs)
+                for name, table in (("partitioned", "study_sessions"), ("plain", "study_sessions_flat"))
+            }
     for query, report in reports.items():
         print(f"{query} ({month:%B %Y}):")
         for name, r in report.items():

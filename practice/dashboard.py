@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
+from analytics.models import UserStats
 from gamification import selectors as game
 from practice.selectors import sessions_for
 from progress import selectors as reviews
@@ -31,6 +32,7 @@ class Dashboard:
     retention: reviews.Retention
     exam_days: int | None
     exam_retention: float | None
+    totals: UserStats | None = None  # all time, from user_stats_mv (refreshed every 15 minutes)
 
 
 def dashboard_for(user) -> Dashboard:
@@ -49,6 +51,7 @@ def dashboard_for(user) -> Dashboard:
         retention=reviews.true_retention(user=user),
         exam_days=(user.exam_date - today).days if user.exam_date and user.exam_date >= today else None,
         exam_retention=reviews.deck_retention(user=user, day=user.exam_date) if user.exam_date else None,
+        totals=UserStats.objects.filter(user=user).first(),
     )
     cache.set(user_stats_key(user.pk), stats, STATS_TTL)
     return stats

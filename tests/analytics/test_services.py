@@ -134,3 +134,13 @@ def test_the_statistics_view_is_refreshed_and_shows_a_student_only_their_row(stu
     with connection.cursor() as cursor:  # and by hand, without the filter the code adds
         cursor.execute("SELECT user_id FROM user_stats")
         assert [r[0] for r in cursor.fetchall()] == [student.pk]
+
+
+def test_the_dashboard_reads_the_all_time_numbers_from_the_statistics_view(student, student_client):
+    question = factories.QuestionFactory(is_verified=True)
+    factories.AttemptFactory(user=student, question=question, is_correct=True)
+    factories.AttemptFactory(user=student, question=question, is_correct=False)
+    with rls_context(role=ROLE_SYSTEM):
+        services.user_stats_refresh()
+    page = student_client.get("/dashboard/").content.decode()
+    assert "All time: 2 questions answered, 50% correct, 0 materials." in page
