@@ -19,7 +19,7 @@ def test_the_demo_student_sees_every_chart_with_data(page, settings, tmp_path):
     page.get_by_label("E-mail address").fill(demo.email)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.get_by_role("link", name="Progress").click()
+    page.get_by_role("link", name="Progress", exact=True).click()
     page.get_by_role("link", name="90 days").click()
     charts = page.locator("section.chart")
     assert charts.count() == 7

@@ -44,6 +44,6 @@ def test_every_migration_applies_reverses_and_applies_again():
         assert _tables(url) == migrated
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(databases=["default", "replica"])  # makemigrations checks every database's history
 def test_models_and_migrations_agree():
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)

@@ -227,6 +227,7 @@ def test_generated_columns_are_stored_and_computed_by_the_database():
 def test_partitioned_tables_are_partitioned_by_created_at():
     rows = _rows("SELECT c.relname, pg_get_partkeydef(c.oid) FROM pg_class c WHERE c.relkind = 'p' ORDER BY 1")
     assert rows == [
+        ("audit_log", "RANGE (created_at)"),
         ("performance_metrics", "RANGE (created_at)"),
         ("retention_analytics", "RANGE (created_at)"),
         ("study_sessions", "RANGE (created_at)"),

@@ -403,6 +403,8 @@ class Command(BaseCommand):
         """The nightly tables for the history's days, as the nightly job would have written them
         (replacing: a second run rewrites the same rows), and the statistics view refreshed."""
         with rls_context(role=ROLE_SYSTEM):
+            with connection.cursor() as cursor:  # the bulk load just written: plan on its real size
+                cursor.execute("ANALYZE user_question_attempts, xp_transactions, questions, users")
             today = now.date()
             for back in range(HISTORY_DAYS + 1, 0, -1):
                 day_metrics_write(day=today - datetime.timedelta(days=back))
