@@ -112,40 +112,6 @@ class TokenAdmin(admin.ModelAdmin):
     search_fields = ("user__email",)
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
-    actions = ["erase_selected"]
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)  # erasure goes through the GDPR service, with its report
-        return actions
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        changed = sorted(set(form.changed_data) & ROLE_FIELDS)
-        if change and changed:
-            audit_record(action=AuditAction.STAFF_CHANGED, actor=request.user, subject=obj,
-                         details={f: form.cleaned_data[f] for f in changed if f in ("is_staff", "is_superuser", "is_active")}
-                         | {"changed": changed})  # fmt: skip
-
-    def user_change_password(self, request, id, form_url=""):
-        response = super().user_change_password(request, id, form_url)
-        if request.method == "POST" and response.status_code == 302:
-            audit_record(action=AuditAction.PASSWORD_CHANGED, actor=request.user, subject=id)
-        return response
-
-    def delete_model(self, request, obj):
-        with rls_context(role=ROLE_SYSTEM):
-            report = user_delete(user=obj, actor=request.user)
-        self.message_user(request, f"{obj.email} is erased: {sum(report['deleted'].values())} rows deleted, "
-                                   f"{sum(report['anonymised'].values())} anonymised.")  # fmt: skip
-
-    @admin.action(description="Erase the selected users and everything they own (GDPR)", permissions=["delete"])
-    def erase_selected(self, request, queryset):
-        users, rows = list(queryset), 0
-        with rls_context(role=ROLE_SYSTEM):
-            for user in users:
-                rows += sum(user_delete(user=user, actor=request.user)["deleted"].values())
-        self.message_user(request, f"Erased {len(users)} user(s): {rows} rows deleted, analytics anonymised.")
 
     def has_add_permission(self, request):
         return False
