@@ -35,11 +35,17 @@ def progress(request: HttpRequest) -> HttpResponse:
     key = user_progress_key(request.user.pk, chosen)
     entry = cache.get(key) or {}
     if "body" not in entry:
-        entry["data"] = entry.get("data") or progress_for(user=request.user, days=RANGES[chosen])
-        entry["body"] = _body(entry["data"], chosen)
+        entry["body"] = _body(_data(entry, request.user, chosen), chosen)
         cache.set(key, entry, PROGRESS_TTL)
     context = {"body": mark_safe(entry["body"]), "ranges": list(RANGES), "chosen": chosen}
     return render(request, "analytics/progress.html", context)
+
+
+def _data(entry: dict, user, chosen: str):
+    """The range's numbers, from the cache entry or computed into it (page and charts share them)."""
+    if "data" not in entry:
+        entry["data"] = progress_for(user=user, days=RANGES[chosen])
+    return entry["data"]
 
 
 def _body(data, chosen: str) -> str:
@@ -61,8 +67,7 @@ def chart(request: HttpRequest, name: str) -> HttpResponse:
     entry = cache.get(key) or {}
     svg = entry.get("svg", {}).get(name)
     if svg is None:
-        entry["data"] = entry.get("data") or progress_for(user=request.user, days=RANGES[chosen])
-        found = {c.key: c for c in progress_charts(entry["data"])}.get(name)
+        found = {c.key: c for c in progress_charts(_data(entry, request.user, chosen))}.get(name)
         if found is None:
             raise Http404("no such chart")
         svg = found.svg

@@ -200,8 +200,11 @@ def reply_write(*, reply_id) -> None:
         if kind == "vignette":
             text, context, citations, tokens = _vignette(user, conversation)
         else:
-            query = _retrieval_query(asked, history, conversation, kind)
-            preface = _preface(conversation, kind)
+            explained = (
+                Question.objects.filter(pk=conversation.metadata.get("question")).first() if kind == "explain" else None
+            )
+            query = _retrieval_query(asked, history, explained)
+            preface = _preface(explained)
             passages = passages_search(
                 user=user, query=query, limit=settings.COACH_PASSAGES, material_ids=reply.context.get("materials"),
                 topic=reply.context.get("topic"), min_similarity=settings.COACH_MIN_SIMILARITY,
@@ -234,28 +237,24 @@ def reply_fail(*, reply_id, reason: str) -> None:
         )
 
 
-def _retrieval_query(asked: str, history: list[Turn], conversation: ChatConversation, kind: str) -> str:
+def _retrieval_query(asked: str, history: list[Turn], explained: Question | None) -> str:
     """What to search the notes for: the question; a short follow-up with the question before
-    it; for "explain", the question's lead-in and its answer."""
-    if kind == "explain":
-        question = Question.objects.filter(pk=conversation.metadata.get("question")).first()
-        if question is not None:
-            lead_in = question.vignette.rsplit(".", 2)[-1] if "." in question.vignette else question.vignette
-            return f"{question.options[question.correct_index]}: {lead_in.strip()}"
+    it; for "explain", the explained question's lead-in and its answer."""
+    if explained is not None:
+        vignette = explained.vignette
+        lead_in = vignette.rsplit(".", 2)[-1] if "." in vignette else vignette
+        return f"{explained.options[explained.correct_index]}: {lead_in.strip()}"
     previous = [t.content for t in history if t.role == MessageRole.USER]
     if previous and is_follow_up(asked):
         return f"{previous[-1]} {asked}"
     return asked
 
 
-def _preface(conversation: ChatConversation, kind: str) -> str:
-    if kind != "explain":
+def _preface(explained: Question | None) -> str:
+    if explained is None:
         return ""
-    question = Question.objects.filter(pk=conversation.metadata.get("question")).first()
-    if question is None:
-        return ""
-    key = question.options[question.correct_index]
-    return f"The best answer is {LETTERS[question.correct_index]}, {key}. What your notes say about it: "
+    key = explained.options[explained.correct_index]
+    return f"The best answer is {LETTERS[explained.correct_index]}, {key}. What your notes say about it: "
 
 
 def _source(number: int, chunk: MaterialChunk) -> Source:
