@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import signal
 import subprocess
 import time
 import warnings
@@ -108,6 +109,7 @@ def redis_url() -> str:
     with _lock("redis"):
         STOPPED.unlink(missing_ok=True)
         if not _redis_alive(sock):
+            _redis_exit_wait()
             REDIS_DIR.mkdir(parents=True, exist_ok=True)
             subprocess.run(
                 [
@@ -144,13 +146,37 @@ def redis_url() -> str:
 
 def _redis_alive(sock: Path) -> bool:
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
     if not sock.exists():
         return False
     try:
-        return bool(redis.Redis(unix_socket_path=str(sock), socket_timeout=1).ping())
+        client = redis.Redis(unix_socket_path=str(sock), socket_timeout=1, retry=Retry(NoBackoff(), 0))
+        return bool(client.ping())
     except redis.RedisError:
         return False
+
+
+def _redis_exit_wait(timeout: float = 10.0) -> None:
+    """Wait until the Redis named by the pid file has exited, killing it past `timeout`. A Redis
+    that is shutting down (saving its data) stops answering before it exits, and on exit removes
+    its socket and pid file: a new server started meanwhile would lose both and be unreachable."""
+    try:
+        pid = int((REDIS_DIR / "redis.pid").read_text())
+    except (OSError, ValueError):
+        return
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            os.kill(pid, 0)
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+            time.sleep(0.05)
+    except ProcessLookupError:
+        pass
+    except PermissionError:
+        pass  # the pid was reused by a process not ours: the old server is gone
 
 
 def stop(*, only: str = "") -> list[str]:
@@ -160,11 +186,15 @@ def stop(*, only: str = "") -> list[str]:
     sock = _redis_socket()
     if only != "postgres" and _redis_alive(sock):
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         try:
-            redis.Redis(unix_socket_path=str(sock)).shutdown()
+            # No retry: the client would resend SHUTDOWN to the server the watcher starts next.
+            redis.Redis(unix_socket_path=str(sock), retry=Retry(NoBackoff(), 0)).shutdown()
         except redis.ConnectionError:
             pass  # the server closes the connection as it shuts down
+        _redis_exit_wait()
         stopped.append("redis")
     if only != "redis" and (PGDATA / "postmaster.pid").exists():
         user = "pgserver" if os.geteuid() == 0 else None  # pgserver runs the server as this user under root
