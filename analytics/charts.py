@@ -12,6 +12,7 @@ import pygal
 from pygal.style import Style
 
 from analytics.selectors import EXAM_SECONDS_PER_QUESTION, Progress
+from questions.models import OrganSystem
 
 STYLE = Style(
     background="transparent", plot_background="transparent", foreground="#1c2333", foreground_strong="#1c2333",
@@ -62,6 +63,29 @@ def _pct(part: float, whole: float) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
+def _accuracy(key, title, breakdown, progress, buckets, every, period, names=None) -> Chart:
+    """Percent correct per period of the most answered topics (or organ systems: `breakdown`
+    names the Day's dict), one line each."""
+    names = names or {}
+    totals: dict[str, int] = {}
+    for day in progress.days.values():
+        for name, (n, _) in getattr(day, breakdown).items():
+            totals[name] = totals.get(name, 0) + n
+    shown = sorted(totals, key=lambda t: -totals[t])[:TOP_TOPICS]
+    labels = [names.get(name, name) for name in shown]
+    line = _chart(pygal.Line, range=(0, 100), y_title="% correct", x_labels_major_every=every)
+    line.x_labels = [label for label, _ in buckets]
+    series = []
+    for name, label in zip(shown, labels, strict=True):
+        pairs = [[getattr(progress.days[d], breakdown).get(name, [0, 0]) for d in ds] for _, ds in buckets]
+        values = [_pct(sum(c for _, c in ps), sum(n for n, _ in ps)) for ps in pairs]
+        series.append(values)
+        line.add(label, values, allow_interruptions=True)
+    rows = [[bucket, *(values[i] for values in series)] for i, (bucket, _) in enumerate(buckets)]
+    summary = f"Percent correct over time for {', '.join(labels) or 'nothing answered yet'}"
+    return Chart(key, title, summary, line.render, [period, *labels], rows)
+
+
 def progress_charts(progress: Progress) -> list[Chart]:
     buckets = _buckets(progress)
     labels = [label for label, _ in buckets]
@@ -69,27 +93,9 @@ def progress_charts(progress: Progress) -> list[Chart]:
     period = "Week of" if len(progress.days) > 31 else "Day"
     charts = []
 
-    totals: dict[str, list] = {}
-    for day in progress.days.values():
-        for topic, (n, c) in day.topics.items():
-            totals.setdefault(topic, [0, 0])
-            totals[topic][0] += n
-            totals[topic][1] += c
-    topics = sorted(totals, key=lambda t: -totals[t][0])[:TOP_TOPICS]
-    line = _chart(pygal.Line, range=(0, 100), y_title="% correct", x_labels_major_every=every)
-    line.x_labels = labels
-    series = {}
-    for topic in topics:
-        values = []
-        for _, ds in buckets:
-            n = sum(progress.days[d].topics.get(topic, [0, 0])[0] for d in ds)
-            c = sum(progress.days[d].topics.get(topic, [0, 0])[1] for d in ds)
-            values.append(_pct(c, n))
-        series[topic] = values
-        line.add(topic, values, allow_interruptions=True)
-    charts.append(Chart("accuracy", "Accuracy by topic", f"Percent correct over time for {', '.join(topics) or 'no topic yet'}",
-                        line.render, [period, *topics],
-                        [[label, *(series[t][i] for t in topics)] for i, label in enumerate(labels)]))  # fmt: skip
+    charts.append(_accuracy("accuracy", "Accuracy by topic", "topics", progress, buckets, every, period))
+    charts.append(_accuracy("systems", "Accuracy by organ system", "systems", progress, buckets, every, period,
+                            names=dict(OrganSystem.choices)))  # fmt: skip
 
     bars = _chart(pygal.HorizontalBar, range=(0, 100), x_title="percentile among peers", show_legend=False)
     bars.x_labels = [t for t, _, _ in progress.percentiles]

@@ -26,6 +26,7 @@ class Day:
     reviewed: int = 0
     recalled: int = 0
     topics: dict = field(default_factory=dict)  # topic: [attempted, correct]
+    systems: dict = field(default_factory=dict)  # organ system: [attempted, correct]
 
 
 @dataclass
@@ -66,7 +67,8 @@ def progress_for(*, user, days: int | None, now: datetime.datetime | None = None
     for m in PerformanceMetric.objects.filter(user=user, metric_date__gte=first, metric_date__lt=today,
                                               created_at__gte=_midnight(first)):  # fmt: skip
         _add(by_day[m.metric_date], m.topic, m.questions_attempted, round((m.accuracy_rate or 0) * m.questions_attempted),
-             (m.avg_time_per_question or 0) * m.questions_attempted, m.xp_earned)  # fmt: skip
+             (m.avg_time_per_question or 0) * m.questions_attempted, m.xp_earned,
+             m.detailed_metrics.get("organ_systems", {}))  # fmt: skip
     for r in RetentionAnalytic.objects.filter(user=user, retention_date__gte=first, retention_date__lt=today,
                                               created_at__gte=_midnight(first)):  # fmt: skip
         by_day[r.retention_date].reviewed += r.cards_reviewed
@@ -84,14 +86,20 @@ def _midnight(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(), tzinfo=datetime.UTC)
 
 
-def _add(day: Day, topic, attempted: int, correct: int, seconds: float, xp: int) -> None:
+def _add(day: Day, topic, attempted: int, correct: int, seconds: float, xp: int, systems: dict) -> None:
     day.attempted += attempted
     day.correct += correct
     day.seconds += seconds
     day.xp += xp
-    counts = day.topics.setdefault(topic or "General", [0, 0])
-    counts[0] += attempted
-    counts[1] += correct
+    _count(day.topics, topic or "General", attempted, correct)
+    for system, (n, c) in systems.items():
+        _count(day.systems, system, n, c)
+
+
+def _count(counts: dict, key: str, attempted: int, correct: int) -> None:
+    pair = counts.setdefault(key, [0, 0])
+    pair[0] += attempted
+    pair[1] += correct
 
 
 def _first_day(user, today: datetime.date) -> datetime.date:
@@ -109,19 +117,20 @@ def _today_live(user, today: datetime.date, day: Day) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT q.topic, count(*), count(*) FILTER (WHERE a.is_correct), coalesce(sum(a.time_taken_seconds), 0),
+            SELECT q.topic, q.organ_system, count(*), count(*) FILTER (WHERE a.is_correct),
+                   coalesce(sum(a.time_taken_seconds), 0),
                    count(*) FILTER (WHERE p.seen), count(*) FILTER (WHERE p.seen AND a.is_correct)
             FROM user_question_attempts a
             JOIN questions q ON q.id = a.question_id
             CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM user_question_attempts e WHERE e.user_id = a.user_id
                                 AND e.question_id = a.question_id AND e.answered_at < a.answered_at) AS seen) p
             WHERE a.user_id = %s AND a.answered_at >= %s
-            GROUP BY q.topic
+            GROUP BY q.topic, q.organ_system
             """,
             [user.pk, start],
         )
-        for topic, attempted, correct, seconds, reviewed, recalled in cursor.fetchall():
-            _add(day, topic, attempted, correct, seconds, 0)
+        for topic, system, attempted, correct, seconds, reviewed, recalled in cursor.fetchall():
+            _add(day, topic, attempted, correct, seconds, 0, {system: [attempted, correct]} if system else {})
             day.reviewed += reviewed
             day.recalled += recalled
         cursor.execute("SELECT coalesce(sum(amount), 0) FROM xp_transactions WHERE user_id = %s AND created_at >= %s",

@@ -36,7 +36,7 @@ def study_session_record(
 # The day's answers of every student, by their local day: the attempts of the UTC days around
 # it (a time zone is at most 14 hours away), kept when their local date is the day.
 _DAY_ATTEMPTS = """
-    SELECT a.user_id, a.question_id, a.is_correct, a.time_taken_seconds, a.answered_at, q.topic,
+    SELECT a.user_id, a.question_id, a.is_correct, a.time_taken_seconds, a.answered_at, q.topic, q.organ_system,
            EXISTS (SELECT 1 FROM user_question_attempts p WHERE p.user_id = a.user_id
                    AND p.question_id = a.question_id AND p.answered_at < a.answered_at) AS is_review
     FROM user_question_attempts a
@@ -58,6 +58,12 @@ per_topic AS MATERIALIZED (
     FROM day d JOIN users u ON u.id = d.user_id
     GROUP BY d.user_id, d.topic
 ),
+per_system AS MATERIALIZED (  -- organ system: [attempted, correct], per student and topic
+    SELECT user_id, topic, jsonb_object_agg(organ_system, jsonb_build_array(n, correct)) AS systems
+    FROM (SELECT user_id, topic, organ_system, count(*) AS n, count(*) FILTER (WHERE is_correct) AS correct
+          FROM day WHERE organ_system IS NOT NULL GROUP BY user_id, topic, organ_system) s
+    GROUP BY user_id, topic
+),
 ledger AS MATERIALIZED (  -- what the answers of the UTC days around it earned
     SELECT x.user_id, (x.metadata->>'question')::uuid AS question_id, x.amount, x.created_at
     FROM xp_transactions x
@@ -76,9 +82,12 @@ xp AS MATERIALIZED (  -- by the question's topic, on the student's day. Joined o
 INSERT INTO performance_metrics (id, user_id, metric_date, topic, questions_attempted, accuracy_rate,
                                  avg_time_per_question, xp_earned, detailed_metrics, created_at)
 SELECT gen_random_uuid(), p.user_id, %(day)s::date, p.topic, p.attempted, p.accuracy, p.seconds,
-       coalesce(xp.xp, 0), jsonb_build_object('correct', p.correct, 'reviews', p.reviews, 'hours', p.hours),
+       coalesce(xp.xp, 0), jsonb_build_object('correct', p.correct, 'reviews', p.reviews, 'hours', p.hours,
+                                              'organ_systems', coalesce(s.systems, '{{}}'::jsonb)),
        %(day)s::date::timestamptz
-FROM per_topic p LEFT JOIN xp ON xp.user_id = p.user_id AND xp.topic = p.topic
+FROM per_topic p
+LEFT JOIN xp ON xp.user_id = p.user_id AND xp.topic = p.topic
+LEFT JOIN per_system s ON s.user_id = p.user_id AND s.topic = p.topic
 """
 
 RETENTION_WRITE = f"""

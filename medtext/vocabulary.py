@@ -188,6 +188,26 @@ def entry_for(name: str) -> VocabularyEntry | None:
     return table.get(key) or table.get(key.lower())
 
 
+def organ_system(answer: str, text: str = "") -> str | None:
+    """The organ system a question is about, as the USMLE outline files it: by the disease. The
+    answer's, when the answer is a disease; else that of the disease `text` (the vignette) names
+    most; else the answer's term's (a drug, a test, an organism with no disease named); else the
+    vignette's most-named term's. A specific system goes before "multisystem"; None when nothing
+    names a vocabulary term."""
+    answered = entry_for(answer)
+    named = [answered] if answered else [e for e, _ in terms_in(answer)]
+    vignette = [e for e, _ in terms_in(text)]
+    for found in (
+        [e for e in named if e.category == "disease"],
+        [e for e in vignette if e.category == "disease"],
+        named,
+        vignette,
+    ):
+        if found:
+            return next((e for e in found if e.organ_system != "multisystem"), found[0]).organ_system
+    return None
+
+
 def lineage(entry: VocabularyEntry) -> set[str]:
     """The entry's term and every drug class it belongs to, classes of classes included
     (celecoxib: COX-2 inhibitor, nonsteroidal anti-inflammatory drug)."""

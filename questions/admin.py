@@ -134,8 +134,8 @@ class QuestionForm(forms.ModelForm):
 
     class Meta:
         model = Question
-        fields = ("vignette", "correct_index", "is_verified", "is_flagged", "topic", "subtopic", "difficulty",
-                  "material")  # fmt: skip
+        fields = ("vignette", "correct_index", "is_verified", "is_flagged", "topic", "subtopic", "organ_system",
+                  "difficulty", "material")  # fmt: skip
         widgets = {"vignette": _textarea(6)}
 
     def __init__(self, *args, **kwargs):
@@ -188,7 +188,7 @@ class QuestionAdmin(admin.ModelAdmin):
         "accuracy",
         "created_at",
     )
-    list_filter = (QueueFilter, "is_verified", "is_flagged", "difficulty", "topic")
+    list_filter = (QueueFilter, "is_verified", "is_flagged", "difficulty", "topic", "organ_system")
     # Only shows the search box: get_search_results() does the searching.
     search_fields = ("vignette", "topic", "subtopic")
     search_help_text = (

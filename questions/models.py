@@ -14,6 +14,24 @@ class Difficulty(models.TextChoices):
     NBME = "nbme", "NBME"
 
 
+class OrganSystem(models.TextChoices):
+    """The USMLE content outline's systems, keyed as the vocabulary names them (medtext)."""
+
+    BEHAVIORAL = "behavioral", "Behavioral health"
+    CARDIOVASCULAR = "cardiovascular", "Cardiovascular"
+    ENDOCRINE = "endocrine", "Endocrine"
+    GASTROINTESTINAL = "gastrointestinal", "Gastrointestinal"
+    HEMATOLOGIC = "hematologic", "Blood & lymphoreticular"
+    IMMUNE = "immune", "Immune"
+    INTEGUMENTARY = "integumentary", "Skin & subcutaneous tissue"
+    MULTISYSTEM = "multisystem", "Multisystem processes"
+    MUSCULOSKELETAL = "musculoskeletal", "Musculoskeletal"
+    NERVOUS = "nervous", "Nervous system & special senses"
+    RENAL = "renal", "Renal & urinary"
+    REPRODUCTIVE = "reproductive", "Reproductive"
+    RESPIRATORY = "respiratory", "Respiratory"
+
+
 def _option_count():
     return Func(F("options"), function="jsonb_array_length", output_field=models.IntegerField())
 
@@ -36,6 +54,8 @@ class Question(UUIDModel):
 
     topic = models.CharField(max_length=255)
     subtopic = models.CharField(max_length=255, null=True, blank=True)
+    # Set when the question is stored (medtext.vocabulary.organ_system); staff may correct it.
+    organ_system = models.CharField(max_length=20, choices=OrganSystem.choices, null=True, blank=True)
     difficulty = models.CharField(max_length=10, choices=Difficulty.choices)
     quality_score = models.FloatField(default=0.0, db_default=0.0)
 
@@ -82,6 +102,10 @@ class Question(UUIDModel):
                 name="valid_discrimination",
             ),
             choices_check("questions", "difficulty", Difficulty),
+            models.CheckConstraint(
+                condition=Q(organ_system__isnull=True) | Q(organ_system__in=OrganSystem.values),
+                name="questions_organ_system_valid",
+            ),
         ]
         # idx_questions_topic is left out: idx_questions_topic_difficulty starts with topic.
         # idx_questions_vignette_search (full text) is in migration 0002.

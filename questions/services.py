@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.models import AuditAction, User
 from materials.models import Material
+from medtext.vocabulary import organ_system
 from questions.generation import DraftQuestion
 from questions.models import (
     Difficulty,
@@ -43,6 +44,7 @@ def question_create_from_draft(*, draft: DraftQuestion, material: Material | Non
             explanation=draft.explanation,
             topic=(draft.topic or (material.topic if material else "") or "General")[:255],
             subtopic=draft.subtopic[:255] or None,
+            organ_system=organ_system(draft.options[draft.correct_index], draft.vignette),
             difficulty=draft.difficulty,
             quality_score=min(1.0, max(0.0, draft.quality_score)),
             generation_score=min(1.0, max(0.0, draft.quality_score)),

@@ -14,6 +14,7 @@ from analytics.models import PerformanceMetric, RetentionAnalytic, StudySession
 from coach.models import ChatConversation, ChatMessage, LearningPath, LearningPathMilestone
 from gamification.models import Achievement, UserAchievement, UserStreak, XPTransaction
 from materials.models import Material, MaterialChunk, MaterialPage, MaterialProcessingJob, MaterialTag
+from medtext.vocabulary import organ_system
 from practice.models import PracticeSession, PracticeSessionQuestion
 from progress.models import MasteryLevel, SM2ReviewCard, UserProgress
 from questions.models import Question, QuestionExplanation, QuestionFlag, QuestionOption, UserQuestionAttempt
@@ -110,6 +111,9 @@ class QuestionFactory(SystemFactory):
     correct_index = 0
     explanation = "Aspirin lowers mortality in acute coronary syndrome."
     topic = "Cardiology"
+    organ_system = factory.LazyAttribute(
+        lambda q: organ_system(q.options[q.correct_index] if 0 <= q.correct_index < len(q.options) else "", q.vignette)
+    )
     difficulty = "medium"
     quality_score = 0.8
 

@@ -54,8 +54,10 @@ def test_ending_a_block_writes_its_study_session_in_the_same_transaction(student
 
 
 def test_the_nightly_tables_are_right_and_a_second_run_replaces(student, peer, day):
-    renal = factories.QuestionFactory(is_verified=True, topic="Renal")
-    cardio = factories.QuestionFactory(is_verified=True, topic="Cardiology")
+    renal = factories.QuestionFactory(is_verified=True, topic="Renal", organ_system="renal")
+    cardio = factories.QuestionFactory(is_verified=True, topic="Cardiology")  # on aspirin: cardiovascular
+    unclassified = factories.QuestionFactory(is_verified=True, topic="Cardiology", organ_system=None)
+    _attempt(student, unclassified, _at(day, 12), is_correct=False, time_taken_seconds=60)
     _attempt(student, renal, _at(day - datetime.timedelta(days=5), 9), is_correct=True, time_taken_seconds=40)
     _attempt(student, renal, _at(day, 9), is_correct=False, time_taken_seconds=80)
     _attempt(student, cardio, _at(day, 10), is_correct=True, time_taken_seconds=30)
@@ -74,9 +76,12 @@ def test_the_nightly_tables_are_right_and_a_second_run_replaces(student, peer, d
         0.0,
         80.0,
     )
-    assert (rows["Cardiology"].questions_attempted, rows["Cardiology"].accuracy_rate) == (2, 1.0)
+    assert (rows["Cardiology"].questions_attempted, rows["Cardiology"].accuracy_rate) == (3, pytest.approx(2 / 3))
     assert rows["Cardiology"].avg_time_per_question == 60.0 and rows["Cardiology"].xp_earned == 15
     assert rows["Cardiology"].detailed_metrics["reviews"] == 1  # the second answer to the same question
+    # By organ system within the topic; a question the vocabulary could not place counts for none.
+    assert rows["Cardiology"].detailed_metrics["organ_systems"] == {"cardiovascular": [2, 2]}
+    assert rows["Renal"].detailed_metrics["organ_systems"] == {"renal": [1, 0]}
     (retention,) = RetentionAnalytic.objects.filter(retention_date=day)
     assert (retention.cards_reviewed, retention.cards_correct, retention.retention_rate) == (2, 1, 0.5)
     assert retention.topic_breakdown == {

@@ -22,7 +22,7 @@ def test_the_demo_student_sees_every_chart_with_data(page, settings, tmp_path):
     page.get_by_role("link", name="Progress", exact=True).click()
     page.get_by_role("link", name="90 days").click()
     charts = page.locator("section.chart")
-    assert charts.count() == 7
+    assert charts.count() == 8
     for i in range(7):
         chart = charts.nth(i)
         title = chart.locator("h2").inner_text()

@@ -80,6 +80,8 @@ def test_a_pdf_goes_through_every_stage(student):
         rows = list(QuestionOption.objects.filter(question=question).order_by("option_index"))
         assert [r.option_text for r in rows] == question.options
         assert question.explanations.get().references
+    # a cardiology handout's questions are about the heart (the answer's organ system)
+    assert {q.organ_system for q in questions} == {"cardiovascular"}
 
 
 def test_re_running_every_stage_replaces_its_output_and_never_duplicates(student):

@@ -1,7 +1,7 @@
 import pytest
 
 from materials.tagging import AutoTag, auto_tags
-from medtext.vocabulary import entry_for, find_terms, same_category, terms_in, vocabulary
+from medtext.vocabulary import entry_for, find_terms, organ_system, same_category, terms_in, vocabulary
 
 CARDIOLOGY = """Stable angina is chest pain on exertion caused by myocardial ischemia, usually from coronary
 artery disease. An electrocardiogram at rest is often normal, and an exercise stress test shows the
@@ -49,6 +49,23 @@ def test_same_category_lists_the_other_entries_of_the_category():
 
 
 # --- Auto tags -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "vignette", "system"),
+    [
+        ("Acute pyelonephritis", "A woman with fever and flank pain", "renal"),  # a disease answer decides
+        # else the disease the vignette names most, whatever the answer is (an organism, a drug)
+        ("Staphylococcus aureus", "Infective endocarditis in a drug user is most often caused by", "cardiovascular"),
+        ("Observe", "Pyelonephritis in a man with heart failure; acute pyelonephritis recurs.", "renal"),
+        # no disease named: the answer's term, else the vignette's
+        ("Furosemide", "Which drug lowers preload?", "cardiovascular"),
+        ("Observe", "Which enzyme does digoxin inhibit?", "cardiovascular"),
+        ("Observe", "The weather was pleasant.", None),
+    ],
+)
+def test_a_question_is_filed_under_the_organ_system_of_its_disease(answer, vignette, system):
+    assert organ_system(answer, vignette) == system
 
 
 def test_a_cardiology_paragraph_is_tagged_cardiology_and_cardiovascular():

@@ -36,7 +36,7 @@ SEED_CONSTRAINTS = {
     "material_tags": {"unique_material_tag", "material_tags_confidence_check"},
     "questions": {
         "valid_correct_index", "valid_stats", "valid_options", "questions_quality_score_check",
-        "questions_difficulty_valid", "valid_discrimination",
+        "questions_difficulty_valid", "valid_discrimination", "questions_organ_system_valid",
     },
     "question_options": {"unique_question_option", "positive_option_index"},
     "question_explanations": {"unique_question_explanation"},

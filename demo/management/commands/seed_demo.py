@@ -53,6 +53,7 @@ from demo.notes import notes_for
 from gamification.services import rewards_recompute
 from materials import services as materials_services
 from materials.models import Material, MaterialChunk, MaterialProcessingJob
+from medtext.vocabulary import organ_system
 from practice.models import PracticeSession, SessionStatus, SessionType
 from practice.selectors import BLOCK_SIZE_MAX, SECONDS_PER_QUESTION, BlockFilters
 from practice.services import ATTEMPT_TYPES, completed_review_blocks
@@ -564,6 +565,7 @@ class Command(BaseCommand):
             explanation=f"{fact.why} {fact.pathophysiology}",
             topic=fact.topic,
             subtopic=fact.subtopic,
+            organ_system=organ_system(fact.answer, fact.stem),
             difficulty=difficulty,
             quality_score=round(rng.uniform(0.8, 0.98), 2),
             is_verified=True,  # staff wrote and checked it; students' flags come later (seed_flags)
