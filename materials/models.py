@@ -99,7 +99,8 @@ class MaterialChunk(UUIDModel):
             # starts with material_id, so idx_chunks_material_id became redundant (migration 0004).
             models.UniqueConstraint(fields=["material", "chunk_index"], name="unique_material_chunk"),
         ]
-        # idx_chunks_content_search (full text) is in migration 0002.
+        # content_search, the chunk's full-text vector (a generated column the ORM never reads),
+        # and idx_chunks_content_search on it are in migration 0007.
         indexes = [
             models.Index(fields=["page_number"], name="idx_chunks_page_number", condition=Q(page_number__isnull=False)),
             HnswIndex(

@@ -48,24 +48,37 @@ class Passage:
 
 RRF_K = 60  # the constant of reciprocal rank fusion (Cormack et al. 2009)
 CANDIDATES = 20  # taken from each ranking before fusing
-HNSW_EF_SEARCH = 100
+# The semantic ranking's route, chosen per search from the student's chunk count (within the
+# filters). Up to EXACT_MAX_CHUNKS the student's own rows are scanned and sorted by distance:
+# recall 1.0, about 2 µs a row. Above it the HNSW index, scanned iteratively so the owner filter
+# never starves it, with a wider beam than pgvector's default 40 (bench/retrieval.py measures).
+EXACT_MAX_CHUNKS = 10_000
+HNSW_EF_SEARCH = 200
+EXACT, HNSW = "exact", "hnsw"
+
+# The student's nearest processed chunks. `{order}` is the distance itself on the HNSW route
+# (the index's ordering) and the distance plus zero on the exact one (no index orders by it, so
+# the planner reads the student's rows through the owner's btree and sorts them).
+SEMANTIC_SQL = """
+SELECT c.id, c.embedding <=> %(vector)s::vector AS distance
+FROM material_chunks c JOIN materials m ON m.id = c.material_id
+WHERE m.user_id = %(user)s AND c.embedding IS NOT NULL {filters}
+ORDER BY {order} LIMIT %(candidates)s
+"""
+ORDER = {EXACT: "(c.embedding <=> %(vector)s::vector) + 0", HNSW: "c.embedding <=> %(vector)s::vector"}
 
 # Both rankings over the student's own processed chunks (row-level security agrees), fused by
-# reciprocal rank fusion. Semantic: cosine distance on the HNSW index, scanned iteratively so
-# the owner filter never starves it. Lexical: any word of the query (an OR of its lexemes),
-# ranked by ts_rank_cd on the expression of idx_chunks_content_search.
-HYBRID_SQL = """
+# reciprocal rank fusion. Lexical: any word of the query (an OR of its lexemes), ranked by
+# ts_rank_cd on the chunk's stored vector (content_search, migration 0007, indexed by
+# idx_chunks_content_search).
+HYBRID_SQL = f"""
 WITH semantic AS (
-    SELECT id, row_number() OVER (ORDER BY distance) AS rank
-    FROM (SELECT c.id, c.embedding <=> %(vector)s::vector AS distance
-          FROM material_chunks c JOIN materials m ON m.id = c.material_id
-          WHERE m.user_id = %(user)s AND c.embedding IS NOT NULL {filters}
-          ORDER BY distance LIMIT %(candidates)s) nearest
+    SELECT id, row_number() OVER (ORDER BY distance) AS rank FROM ({SEMANTIC_SQL}) nearest
 ), lexical AS (
-    SELECT c.id, row_number() OVER (ORDER BY ts_rank_cd(to_tsvector('english', c.content), q.query) DESC, c.id) AS rank
+    SELECT c.id, row_number() OVER (ORDER BY ts_rank_cd(c.content_search, q.query) DESC, c.id) AS rank
     FROM material_chunks c JOIN materials m ON m.id = c.material_id, to_tsquery('english', %(terms)s) q(query)
-    WHERE m.user_id = %(user)s AND c.embedding IS NOT NULL {filters}
-      AND to_tsvector('english', c.content) @@ q.query
+    WHERE m.user_id = %(user)s AND c.embedding IS NOT NULL {{filters}}
+      AND c.content_search @@ q.query
     ORDER BY rank LIMIT %(candidates)s
 ), fused AS (
     SELECT id, sum(1.0 / (%(rrf_k)s + rank)) AS score, bool_or(exact) AS exact
@@ -108,34 +121,71 @@ def passages_search(
     floor = settings.SEARCH_MIN_SIMILARITY
     min_similarity = floor if min_similarity is None else min_similarity
     vector = get_embedder().embed([query])[0]
-    filters, params = "", {}
-    if material_ids is not None:
-        filters += " AND c.material_id = ANY(%(materials)s)"
-        params["materials"] = [uuid.UUID(str(m)) for m in material_ids]
-    if topic:
-        filters += " AND lower(m.topic) = lower(%(topic)s)"
-        params["topic"] = topic
-    params.update(
-        user=user.pk, vector="[" + ",".join(f"{x:.7g}" for x in vector) + "]", terms=query_terms(query),
-        candidates=max(CANDIDATES, limit), rrf_k=RRF_K,
-    )  # fmt: skip
-    with connection.cursor() as cursor:
-        # Keep scanning the index until enough rows pass the owner filter (pgvector >= 0.8);
-        # without it a student with few chunks among many could get fewer results than exist.
-        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(HNSW_EF_SEARCH)])
-        cursor.execute(HYBRID_SQL.format(filters=filters), params)
-        ranked = [
-            (chunk_id, score, exact, similarity)
-            for chunk_id, score, exact, similarity in cursor.fetchall()
-            if similarity >= min_similarity or (exact and similarity >= floor)
-        ][:limit]
+    ranked = [
+        (chunk_id, score, exact, similarity)
+        for chunk_id, score, exact, similarity in passages_rank(
+            user=user, vector=vector, terms=query_terms(query), limit=limit, material_ids=material_ids, topic=topic
+        )
+        if similarity >= min_similarity or (exact and similarity >= floor)
+    ][:limit]
     chunks = MaterialChunk.objects.select_related("material").defer("embedding").in_bulk([r[0] for r in ranked])
     return [
         Passage(chunk=chunks[chunk_id], similarity=similarity, score=float(score), exact=exact)
         for chunk_id, score, exact, similarity in ranked
         if chunk_id in chunks
     ]
+
+
+def passages_rank(
+    *, user: User, vector, terms: str, limit: int, material_ids=None, topic=None, route: str | None = None
+) -> list[tuple]:
+    """(chunk id, fused score, full-text match, similarity) of the student's best chunks for a
+    query's vector and tsquery `terms`, best first: the fused candidates of both rankings.
+    `route` (EXACT or HNSW) is chosen from the student's chunk count unless given."""
+    return _run(HYBRID_SQL, user=user, vector=vector, candidates=max(CANDIDATES, limit), material_ids=material_ids,
+                topic=topic, route=route, terms=terms, rrf_k=RRF_K)  # fmt: skip
+
+
+def chunks_nearest(*, user: User, vector, limit: int, route: str | None = None) -> list[tuple]:
+    """(chunk id, cosine distance) of the student's `limit` nearest chunks: the semantic ranking
+    alone (the benchmark compares its routes with each other)."""
+    return _run(SEMANTIC_SQL, user=user, vector=vector, candidates=limit, route=route)
+
+
+def search_route(*, user: User, material_ids=None, topic=None) -> str:
+    """EXACT when the student's processed chunks within the filters number EXACT_MAX_CHUNKS or
+    fewer (from the materials' chunk counts: no chunk is read), else HNSW."""
+    filters, params = _filters(material_ids, topic)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT coalesce(sum(m.chunk_count), 0) FROM materials m WHERE m.user_id = %(user)s {filters}",
+                       {**params, "user": user.pk})  # fmt: skip
+        (count,) = cursor.fetchone()
+    return EXACT if count <= EXACT_MAX_CHUNKS else HNSW
+
+
+def _filters(material_ids, topic) -> tuple[str, dict]:
+    filters, params = "", {}
+    if material_ids is not None:
+        filters += " AND m.id = ANY(%(materials)s)"
+        params["materials"] = [uuid.UUID(str(m)) for m in material_ids]
+    if topic:
+        filters += " AND lower(m.topic) = lower(%(topic)s)"
+        params["topic"] = topic
+    return filters, params
+
+
+def _run(sql: str, *, user, vector, candidates, material_ids=None, topic=None, route=None, **extra) -> list[tuple]:
+    route = route or search_route(user=user, material_ids=material_ids, topic=topic)
+    filters, params = _filters(material_ids, topic)
+    params.update(extra, user=user.pk, vector="[" + ",".join(f"{x:.7g}" for x in vector) + "]", candidates=candidates)
+    with connection.cursor() as cursor:
+        if route == HNSW:
+            # Keep scanning the index until enough rows pass the owner filter (pgvector >= 0.8);
+            # without it a student with few chunks among many could get fewer results than exist.
+            cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+            cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(HNSW_EF_SEARCH)])
+        cursor.execute(sql.format(filters=filters, order=ORDER[route]), params)
+        return cursor.fetchall()
 
 
 def stages_for(*, material: Material) -> list:

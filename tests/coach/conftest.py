@@ -19,7 +19,9 @@ CARDIO = [
 
 def notes_material(user, paragraphs, *, title, topic, first_page=1):
     """A processed material of `user`: one page per paragraph, one embedded chunk each."""
-    material = factories.MaterialFactory(user=user, title=title, topic=topic, processing_status="completed")
+    material = factories.MaterialFactory(
+        user=user, title=title, topic=topic, processing_status="completed", chunk_count=len(paragraphs)
+    )
     vectors = get_embedder().embed(paragraphs)
     for i, (text, vector) in enumerate(zip(paragraphs, vectors, strict=True)):
         page = first_page + i

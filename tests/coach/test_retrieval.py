@@ -1,9 +1,19 @@
 """Hybrid retrieval over a student's own chunks (materials/selectors.py `passages_search`)."""
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
-from materials.selectors import HYBRID_SQL, passages_search, query_terms
+from materials import selectors
+from materials.selectors import (
+    EXACT,
+    HNSW,
+    HYBRID_SQL,
+    ORDER,
+    chunks_nearest,
+    passages_search,
+    query_terms,
+    search_route,
+)
 from medtext.embeddings import get_embedder
 from studyin.rls import rls_set
 from tests.coach.conftest import RENAL, notes_material
@@ -21,7 +31,7 @@ def test_retrieval_returns_only_the_students_own_chunks(student, peer, renal):
 def test_row_level_security_agrees_when_the_owner_filter_is_removed(student, peer, renal):
     theirs = notes_material(peer, RENAL, title="Peer's renal notes", topic="Renal")
     vector = "[" + ",".join(str(x) for x in get_embedder().embed(["nephrotic syndrome"])[0]) + "]"
-    unfiltered = HYBRID_SQL.format(filters="").replace("m.user_id = %(user)s AND ", "")
+    unfiltered = HYBRID_SQL.format(filters="", order=ORDER[EXACT]).replace("m.user_id = %(user)s AND ", "")
     assert unfiltered.count("%(user)s") == 0
     params = {"vector": vector, "terms": query_terms("nephrotic syndrome"), "candidates": 50, "rrf_k": 60}
     rls_set(user_id=student.pk)
@@ -55,6 +65,40 @@ def test_below_the_threshold_nothing_counts_as_found(student, renal, settings):
     rls_set(user_id=student.pk)
     for unrelated in ("recipe for chocolate cake", "who won the football match yesterday"):
         assert passages_search(user=student, query=unrelated, min_similarity=settings.COACH_MIN_SIMILARITY) == []
+
+
+def test_the_semantic_route_is_exact_up_to_the_threshold_then_the_index(student, renal, cardio, monkeypatch):
+    rls_set(user_id=student.pk)
+    both = renal.chunk_count + cardio.chunk_count
+    monkeypatch.setattr(selectors, "EXACT_MAX_CHUNKS", both)
+    assert search_route(user=student) == EXACT
+    assert search_route(user=student, material_ids=[renal.pk]) == EXACT
+    monkeypatch.setattr(selectors, "EXACT_MAX_CHUNKS", both - 1)
+    assert search_route(user=student) == HNSW
+    assert search_route(user=student, material_ids=[renal.pk]) == EXACT  # the filters count too
+    assert search_route(user=student, topic="renal") == EXACT
+
+
+def test_both_routes_find_the_same_nearest_chunks_and_passages(student, peer, renal, cardio):
+    notes_material(peer, RENAL, title="Peer's renal notes", topic="Renal")
+    rls_set(user_id=student.pk)
+    query = "most common cause of nephrotic syndrome in children"
+    vector = get_embedder().embed([query])[0]
+    exact = chunks_nearest(user=student, vector=vector, limit=5, route=EXACT)
+    with transaction.atomic():  # the index route's settings are SET LOCAL
+        indexed = chunks_nearest(user=student, vector=vector, limit=5, route=HNSW)
+        ranked = selectors.passages_rank(user=student, vector=vector, terms=query_terms(query), limit=5, route=HNSW)
+    assert [c for c, *_ in ranked] == [
+        c
+        for c, *_ in selectors.passages_rank(
+            user=student, vector=vector, terms=query_terms(query), limit=5, route=EXACT
+        )
+    ]
+    assert [c for c, _ in indexed] == [c for c, _ in exact]
+    assert [d for _, d in indexed] == pytest.approx([d for _, d in exact])
+    mine = set(renal.chunks.values_list("pk", flat=True)) | set(cardio.chunks.values_list("pk", flat=True))
+    assert len(exact) == 5 and {c for c, _ in exact} <= mine
+    assert [d for _, d in exact] == sorted(d for _, d in exact)
 
 
 def test_query_terms_are_words_only():
