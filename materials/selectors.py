@@ -56,29 +56,30 @@ EXACT_MAX_CHUNKS = 10_000
 HNSW_EF_SEARCH = 200
 EXACT, HNSW = "exact", "hnsw"
 
-# The student's nearest processed chunks. `{order}` is the distance itself on the HNSW route
-# (the index's ordering) and the distance plus zero on the exact one (no index orders by it, so
-# the planner reads the student's rows through the owner's btree and sorts them).
+# The student's nearest processed chunks, among the chunks of `owned` (the student's materials
+# within the filters, looked up first; row-level security agrees). On the chunks alone, with no
+# join: joined to materials the planner misjudges how many rows the student has and never takes
+# the index. `{order}` is the distance itself on the HNSW route (the index's ordering) and the
+# distance plus zero on the exact one (no index orders by it: the planner reads the student's
+# rows through unique_material_chunk and sorts them).
 SEMANTIC_SQL = """
 SELECT c.id, c.embedding <=> %(vector)s::vector AS distance
-FROM material_chunks c JOIN materials m ON m.id = c.material_id
-WHERE m.user_id = %(user)s AND c.embedding IS NOT NULL {filters}
+FROM material_chunks c
+WHERE c.material_id = ANY(%(owned)s) AND c.embedding IS NOT NULL
 ORDER BY {order} LIMIT %(candidates)s
 """
 ORDER = {EXACT: "(c.embedding <=> %(vector)s::vector) + 0", HNSW: "c.embedding <=> %(vector)s::vector"}
 
-# Both rankings over the student's own processed chunks (row-level security agrees), fused by
-# reciprocal rank fusion. Lexical: any word of the query (an OR of its lexemes), ranked by
-# ts_rank_cd on the chunk's stored vector (content_search, migration 0007, indexed by
-# idx_chunks_content_search).
+# Both rankings, fused by reciprocal rank fusion. Lexical: any word of the query (an OR of its
+# lexemes), ranked by ts_rank_cd on the chunk's stored vector (content_search, migration 0007,
+# indexed by idx_chunks_content_search).
 HYBRID_SQL = f"""
 WITH semantic AS (
     SELECT id, row_number() OVER (ORDER BY distance) AS rank FROM ({SEMANTIC_SQL}) nearest
 ), lexical AS (
     SELECT c.id, row_number() OVER (ORDER BY ts_rank_cd(c.content_search, q.query) DESC, c.id) AS rank
-    FROM material_chunks c JOIN materials m ON m.id = c.material_id, to_tsquery('english', %(terms)s) q(query)
-    WHERE m.user_id = %(user)s AND c.embedding IS NOT NULL {{filters}}
-      AND c.content_search @@ q.query
+    FROM material_chunks c, to_tsquery('english', %(terms)s) q(query)
+    WHERE c.material_id = ANY(%(owned)s) AND c.embedding IS NOT NULL AND c.content_search @@ q.query
     ORDER BY rank LIMIT %(candidates)s
 ), fused AS (
     SELECT id, sum(1.0 / (%(rrf_k)s + rank)) AS score, bool_or(exact) AS exact
@@ -155,36 +156,39 @@ def chunks_nearest(*, user: User, vector, limit: int, route: str | None = None) 
 def search_route(*, user: User, material_ids=None, topic=None) -> str:
     """EXACT when the student's processed chunks within the filters number EXACT_MAX_CHUNKS or
     fewer (from the materials' chunk counts: no chunk is read), else HNSW."""
-    filters, params = _filters(material_ids, topic)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT coalesce(sum(m.chunk_count), 0) FROM materials m WHERE m.user_id = %(user)s {filters}",
-                       {**params, "user": user.pk})  # fmt: skip
-        (count,) = cursor.fetchone()
-    return EXACT if count <= EXACT_MAX_CHUNKS else HNSW
+    return _scope(user, material_ids, topic)[1]
 
 
-def _filters(material_ids, topic) -> tuple[str, dict]:
-    filters, params = "", {}
+def _scope(user, material_ids, topic) -> tuple[list, str]:
+    """The student's materials within the filters, and the route their chunk count calls for."""
+    filters, params = "", {"user": user.pk}
     if material_ids is not None:
         filters += " AND m.id = ANY(%(materials)s)"
         params["materials"] = [uuid.UUID(str(m)) for m in material_ids]
     if topic:
         filters += " AND lower(m.topic) = lower(%(topic)s)"
         params["topic"] = topic
-    return filters, params
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(array_agg(m.id), '{}'), coalesce(sum(m.chunk_count), 0) "
+                       f"FROM materials m WHERE m.user_id = %(user)s {filters}", params)  # fmt: skip
+        owned, count = cursor.fetchone()
+    return owned, EXACT if count <= EXACT_MAX_CHUNKS else HNSW
 
 
 def _run(sql: str, *, user, vector, candidates, material_ids=None, topic=None, route=None, **extra) -> list[tuple]:
-    route = route or search_route(user=user, material_ids=material_ids, topic=topic)
-    filters, params = _filters(material_ids, topic)
-    params.update(extra, user=user.pk, vector="[" + ",".join(f"{x:.7g}" for x in vector) + "]", candidates=candidates)
+    owned, chosen = _scope(user, material_ids, topic)
+    if not owned:
+        return []
+    route = route or chosen
+    params = {**extra, "owned": owned, "vector": "[" + ",".join(f"{x:.7g}" for x in vector) + "]",
+              "candidates": candidates}  # fmt: skip
     with connection.cursor() as cursor:
         if route == HNSW:
             # Keep scanning the index until enough rows pass the owner filter (pgvector >= 0.8);
             # without it a student with few chunks among many could get fewer results than exist.
             cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
             cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(HNSW_EF_SEARCH)])
-        cursor.execute(sql.format(filters=filters, order=ORDER[route]), params)
+        cursor.execute(sql.format(order=ORDER[route]), params)
         return cursor.fetchall()
 
 

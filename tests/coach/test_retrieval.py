@@ -28,14 +28,16 @@ def test_retrieval_returns_only_the_students_own_chunks(student, peer, renal):
     assert found and {p.chunk.material_id for p in found} == {renal.pk}
 
 
-def test_row_level_security_agrees_when_the_owner_filter_is_removed(student, peer, renal):
+@pytest.mark.parametrize("route", [EXACT, HNSW])
+def test_row_level_security_agrees_when_the_owner_filter_is_removed(student, peer, renal, route):
     theirs = notes_material(peer, RENAL, title="Peer's renal notes", topic="Renal")
     vector = "[" + ",".join(str(x) for x in get_embedder().embed(["nephrotic syndrome"])[0]) + "]"
-    unfiltered = HYBRID_SQL.format(filters="", order=ORDER[EXACT]).replace("m.user_id = %(user)s AND ", "")
-    assert unfiltered.count("%(user)s") == 0
+    unfiltered = HYBRID_SQL.format(order=ORDER[route]).replace("c.material_id = ANY(%(owned)s) AND ", "")
+    assert unfiltered.count("%(owned)s") == 0
     params = {"vector": vector, "terms": query_terms("nephrotic syndrome"), "candidates": 50, "rrf_k": 60}
     rls_set(user_id=student.pk)
     with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
         cursor.execute(unfiltered, params)
         ids = {row[0] for row in cursor.fetchall()}
     assert ids == set(renal.chunks.values_list("pk", flat=True))
