@@ -6,8 +6,8 @@ On a scratch database (migrated, dropped after) on the configured server: `study
 24 months of rows (10,080,000 at the default) in its monthly partitions, and the same rows are
 copied into a plain table with the same columns and indexes. Then the same one-month query (the
 month's sessions, total study time and questions) runs on each, `--runs` times after a warm-up,
-and the same by block type for comparison. Prints the partitions the planner scans (EXPLAIN),
-the buffers each query touches, and p50/p95 times.
+the two taking turns, and the same by block type for comparison. Prints the partitions the
+planner scans (EXPLAIN), the buffers each query touches, and p50/p95 times.
 Targets: 1 partition scanned, the partitioned query >= 10x faster.
 """
 
@@ -97,16 +97,10 @@ def main() -> None:
             params = {"start": month, "end": add_months(month, 1)}
             reports = {}
             for query, template in QUERIES.items():
-                reports[query] = {}
-                for name, table in (("partitioned", "study_sessions"), ("plain", "study_sessions_flat")):
-                    reports[query][name] = _measure(conn, template.format(table=table), params, args.runs)
-            # The plain table's scan runs in parallel (a worker per core), one partition's does not:
-            # the same query again with no parallel workers on either side.
+                reports[query] = _compare(conn, template, params, args.runs)
+            # The same query again with no parallel workers on either side.
             conn.execute("SET max_parallel_workers_per_gather = 0")
-            reports["month, no parallel workers"] = {
-                name: _measure(conn, QUERIES["month"].format(table=table), params, args.runs)
-                for name, table in (("partitioned", "study_sessions"), ("plain", "study_sessions_flat"))
-            }
+            reports["month, no parallel workers"] = _compare(conn, QUERIES["month"], params, args.runs)
     for query, report in reports.items():
         print(f"{query} ({month:%B %Y}):")
         for name, r in report.items():
@@ -124,17 +118,23 @@ def main() -> None:
     print(json.dumps({"speedup": round(speedup, 1), "partitions_scanned": len(part["scanned"])}))
 
 
-def _measure(conn, sql: str, params: dict, runs: int) -> dict:
-    plan = conn.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, params).fetchone()[0][0]
-    for _ in range(3):
-        conn.execute(sql, params).fetchall()
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        conn.execute(sql, params).fetchall()
-        times.append((time.perf_counter() - t) * 1000)
-    return {"scanned": sorted(_relations(plan["Plan"])), "buffers": _buffers(plan["Plan"]),
-            "p50": percentile(times, 50), "p95": percentile(times, 95)}  # fmt: skip
+def _compare(conn, template: str, params: dict, runs: int) -> dict:
+    """The query on each table: its plan, then `runs` timings after a warm-up, the two tables
+    taking turns so that a change in the machine's load weighs on both alike."""
+    tables = {"partitioned": "study_sessions", "plain": "study_sessions_flat"}
+    sql = {name: template.format(table=table) for name, table in tables.items()}
+    plans = {name: conn.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + q, params).fetchone()[0][0]["Plan"]
+             for name, q in sql.items()}  # fmt: skip
+    times: dict[str, list[float]] = {name: [] for name in tables}
+    for run in range(3 + runs):
+        for name, q in sql.items():
+            started = time.perf_counter()
+            conn.execute(q, params).fetchall()
+            if run >= 3:
+                times[name].append((time.perf_counter() - started) * 1000)
+    return {name: {"scanned": sorted(_relations(plans[name])), "buffers": _buffers(plans[name]),
+                   "p50": percentile(times[name], 50), "p95": percentile(times[name], 95)}
+            for name in tables}  # fmt: skip
 
 
 def _relations(node: dict) -> set[str]:
