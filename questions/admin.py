@@ -269,7 +269,7 @@ class QuestionAdmin(admin.ModelAdmin):
             (None, {"fields": ("vignette", "correct_index", "source_passage")}),
             (
                 "Moderation",
-                {"fields": ("is_verified", "is_flagged", "topic", "subtopic", "difficulty", "quality")},
+                {"fields": ("is_verified", "is_flagged", "topic", "subtopic", "organ_system", "difficulty", "quality")},
             ),
             ("Peers, flags and history", {"fields": ("times_answered", "times_correct", *MODERATION_PANELS)}),
             ("Record", {"fields": ("id", "material", "created_at"), "classes": ("collapse",)}),

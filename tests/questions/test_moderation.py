@@ -194,6 +194,23 @@ def test_editing_an_option_inline_rewrites_the_options_and_logs_an_edit(staff_cl
     }
 
 
+def test_staff_correct_the_organ_system_on_the_change_page_as_a_logged_edit(staff_client, staff_member):
+    question = _question()
+    assert question.organ_system == "cardiovascular"  # classified from its answer and vignette
+    data = _form_data(staff_client.get(_change_url(question))) | {"organ_system": "hematologic"}
+    assert staff_client.post(_change_url(question), data).status_code == 302
+    question.refresh_from_db()
+    assert question.organ_system == "hematologic"
+    event = QuestionModerationEvent.objects.get()
+    assert (event.staff, event.action, event.details) == (
+        staff_member,
+        "edit",
+        {"organ_system": ["cardiovascular", "hematologic"]},
+    )
+    listed = staff_client.get(reverse("admin:questions_question_changelist"), {"organ_system__exact": "hematologic"})
+    assert listed.context["cl"].result_count == 1
+
+
 def test_saving_the_change_page_unchanged_logs_nothing(staff_client):
     question = _question()
     response = staff_client.post(_change_url(question), _form_data(staff_client.get(_change_url(question))))
