@@ -141,8 +141,9 @@ def run(*, queries: int, total: int) -> dict:
                 with rls_context(user_id=user.pk):
                     nearest = selectors.chunks_nearest(user=user, vector=vector, limit=K, route=route)
                 started = time.perf_counter()
-                with rls_context(user_id=user.pk):  # a transaction, as the coach's task has
-                    selectors.search_route(user=user)  # the count the coach's call makes
+                # In a transaction, as the coach's task has; the call looks up the student's
+                # materials and their chunk count (the route) itself, as the coach's does.
+                with rls_context(user_id=user.pk):
                     fused = selectors.passages_rank(user=user, vector=vector, terms=terms, limit=K, route=route)
                 times.append((time.perf_counter() - started) * 1000)
                 vector_recall.append(len({c for c, _ in nearest} & near_truth) / K)
