@@ -37,7 +37,7 @@ SUBJECTS = 50
 K = 5
 CHUNKS_PER_MATERIAL = 500
 PROBES = (200, 2_000, 10_000)
-COLUMNS = "id, material_id, content, embedding, page_number, chunk_index, char_start, char_end, metadata"
+COLUMNS = "id, material_id, user_id, content, embedding, page_number, chunk_index, char_start, char_end, metadata"
 SMALL_TARGET_P95_MS, LARGE_TARGET_P95_MS, LARGE_TARGET_RECALL = 25.0, 20.0, 0.95
 
 
@@ -94,7 +94,7 @@ def load(*, total: int, dimensions: int) -> None:
                     words = rng.integers(5000, size=(material.chunk_count, 12))
                     for i, (vector, ws) in enumerate(zip(vectors, words, strict=True)):
                         text = f"subject{topic} " + " ".join(f"term{w}" for w in ws)
-                        copy.write_row((uuid.uuid4(), material.id, text, "[" + ",".join(f"{x:.4f}" for x in vector) + "]",
+                        copy.write_row((uuid.uuid4(), material.id, user.pk, text, "[" + ",".join(f"{x:.4f}" for x in vector) + "]",
                                         1 + i // 4, i, 0, len(text), "{}"))  # fmt: skip
         with connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO material_chunks ({COLUMNS}) SELECT {COLUMNS} FROM chunks_load")

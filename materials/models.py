@@ -51,6 +51,9 @@ class Material(UUIDModel):
             models.CheckConstraint(condition=Q(file_size__gt=0), name="positive_file_size"),
             models.CheckConstraint(condition=non_negative("chunk_count", "question_count"), name="positive_counts"),
             choices_check("materials", "processing_status", ProcessingStatus),
+            # What the chunks' owner key references (migration 0008): a chunk's user_id is its
+            # material's, kept so by the database.
+            models.UniqueConstraint(fields=["id", "user"], name="unique_material_owner"),
         ]
         # idx_materials_search (full text over title and description) is in migration 0002.
         indexes = [
@@ -78,6 +81,11 @@ class Material(UUIDModel):
 
 class MaterialChunk(UUIDModel):
     material = models.ForeignKey(Material, on_delete=models.CASCADE, related_name="chunks", db_index=False)
+    # The material's owner, denormalised (DESIGN.md, per-student vector search) so the coach's
+    # search and row-level security filter chunks with one comparison instead of a lookup of the
+    # material. (material_id, user_id) references materials (id, user_id), so it cannot disagree
+    # (migration 0008).
+    user = owner_field("+")
 
     content = models.TextField()
     embedding = VectorField(dimensions=settings.EMBEDDING_DIMENSIONS, null=True, blank=True)
@@ -100,8 +108,9 @@ class MaterialChunk(UUIDModel):
             models.UniqueConstraint(fields=["material", "chunk_index"], name="unique_material_chunk"),
         ]
         # content_search, the chunk's full-text vector (a generated column the ORM never reads),
-        # and idx_chunks_content_search on it are in migration 0007.
+        # is in migration 0007; idx_chunks_content_search on it and the owner, in 0008.
         indexes = [
+            models.Index(fields=["user"], name="idx_chunks_user_id"),
             models.Index(fields=["page_number"], name="idx_chunks_page_number", condition=Q(page_number__isnull=False)),
             HnswIndex(
                 name="idx_chunks_embedding",

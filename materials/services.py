@@ -427,6 +427,7 @@ def _stage_embed(job: MaterialProcessingJob) -> None:
         MaterialChunk.objects.bulk_create(
             MaterialChunk(
                 material=material,
+                user_id=material.user_id,
                 content=chunk.text,
                 embedding=vector,
                 page_number=chunk.page_number,

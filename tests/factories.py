@@ -66,6 +66,7 @@ class MaterialChunkFactory(SystemFactory):
         model = MaterialChunk
 
     material = factory.SubFactory(MaterialFactory)
+    user = factory.SelfAttribute("material.user")
     content = "Beta blockers reduce mortality after myocardial infarction."
     page_number = 1
     chunk_index = factory.Sequence(int)

@@ -108,6 +108,17 @@ def test_a_partition_named_directly_is_guarded_too(two_students):
 
 
 @pytest.mark.django_db
+def test_the_chunks_policy_reads_the_student_once_per_statement(two_students):
+    # The coach's search reads up to a large student's every chunk: the settings behind the
+    # policy are an InitPlan (read once), not a function call in every row's filter.
+    rls_set(user_id=two_students[0].pk)
+    plan = "\n".join(row[0] for row in _sql("EXPLAIN SELECT id FROM material_chunks")[1])
+    (row_filter,) = [line for line in plan.splitlines() if "Filter:" in line]
+    assert "studyin_" not in row_filter, plan  # no call per row
+    assert "InitPlan 1\n" in plan and "InitPlan 2\n" in plan, plan  # the role and the student, once
+
+
+@pytest.mark.django_db
 def test_a_student_cannot_insert_rows_for_someone_else(two_students):
     a, b = two_students
     material = f.MaterialFactory(user=b)

@@ -27,7 +27,9 @@ SEED_CONSTRAINTS = {
     "refresh_tokens": {"refresh_tokens_token_hash_key", "valid_expiration"},
     "email_verification_tokens": {"email_verification_tokens_token_hash_key", "valid_expiration"},
     "password_reset_tokens": {"password_reset_tokens_token_hash_key", "valid_expiration"},
-    "materials": {"positive_file_size", "positive_counts", "materials_processing_status_valid"},
+    "materials": {
+        "positive_file_size", "positive_counts", "materials_processing_status_valid", "unique_material_owner",
+    },
     "material_chunks": {"valid_chunk_range", "positive_chunk_index", "unique_material_chunk"},
     "material_processing_jobs": {
         "valid_completion", "material_processing_jobs_job_type_valid", "material_processing_jobs_status_valid",
@@ -85,7 +87,7 @@ SEED_INDEXES = {
         "idx_materials_tags", "idx_materials_search",
     },
     "material_chunks": {
-        "idx_chunks_page_number", "idx_chunks_embedding", "idx_chunks_content_search",
+        "idx_chunks_user_id", "idx_chunks_page_number", "idx_chunks_embedding", "idx_chunks_content_search",
     },
     "material_processing_jobs": {"idx_jobs_status", "idx_jobs_type"},
     "material_tags": {"idx_tags_tag", "idx_tags_category"},
