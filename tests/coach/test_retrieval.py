@@ -127,3 +127,20 @@ def test_a_students_word_matches_are_found_inside_the_full_text_index(student, p
     assert "content_search @@" in condition and "ARRAY[user_id] @>" in condition, plan
     assert "idx_chunks_content_search" in plan and "idx_chunks_user_id" not in plan, plan
 
+
+def test_a_search_is_planned_for_its_student_even_once_prepared(student, renal):
+    # A statement run five times on a connection is prepared (settings.py); a generic plan, made
+    # for no student in particular, read a large student's every row on the index route (at a
+    # million chunks: bench/retrieval.py; a test's few rows never tempt the planner to one).
+    rls_set(user_id=student.pk)
+    for _ in range(8):
+        passages_search(user=student, query="nephrotic syndrome")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('plan_cache_mode')")
+        assert cursor.fetchone() == ("force_custom_plan",)  # for the search's transaction
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%WITH semantic AS%"],
+        )
+        plans = cursor.fetchall()
+    assert plans and all(generic == 0 and custom > 0 for generic, custom in plans), plans
