@@ -78,6 +78,38 @@ SUPERUSER_SETUP = [
 ]
 
 
+def shared_buffers_mb() -> int:
+    """A quarter of the machine's memory, within 128 MB (PostgreSQL's default) and 8 GB: the
+    PostgreSQL manual's starting point for a server of its own. At the default, a million chunks'
+    HNSW index (2 GB) is read from the operating system's cache page by page on every search."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    return max(128, min(memory // 4, 8 * 1024))
+
+
+def _size_postgres(superuser_uri: str, *, log: Path) -> None:
+    """Set the server's shared buffers (ALTER SYSTEM) and restart it if they changed. A server
+    that will not start with them (too little shared memory) starts again without."""
+    import psycopg
+
+    with psycopg.connect(superuser_uri, autocommit=True) as conn:
+        conn.execute(f"ALTER SYSTEM SET shared_buffers = '{shared_buffers_mb()}MB'")
+        running = conn.execute("SELECT pg_size_bytes(current_setting('shared_buffers')) / 2^20").fetchone()[0]
+    if running == shared_buffers_mb():
+        return
+    # Restart with the options of the start (postmaster.opts: the socket directory, no TCP).
+    restart = ["-w", "-l", str(log), "restart", "-m", "fast"]
+    user = "pgserver" if os.geteuid() == 0 else None  # pgserver runs the server as this user under root
+    try:
+        _pgserver()._commands.pg_ctl(restart, pgdata=PGDATA, user=user, timeout=60)
+    except subprocess.CalledProcessError:
+        auto = PGDATA / "postgresql.auto.conf"
+        auto.write_text("".join(line for line in auto.read_text().splitlines(True) if "shared_buffers" not in line))
+        _pgserver()._commands.pg_ctl(restart, pgdata=PGDATA, user=user, timeout=60)
+        logging.getLogger("studyin.embedded").warning(
+            "PostgreSQL did not start with %s MB of shared buffers: it runs with its default (%s)",
+            shared_buffers_mb(), log)  # fmt: skip
+
+
 def _pgserver():
     logging.getLogger("pgserver").setLevel(logging.WARNING)
     with warnings.catch_warnings():
@@ -96,9 +128,10 @@ def postgres_url() -> str:
         fresh = not (PGDATA / "PG_VERSION").exists()
         server = pgserver.get_server(PGDATA, cleanup_mode=None)
         info = server.get_postmaster_info()
-        marker = PGDATA / ".studyin-bootstrapped-3"  # bumped when SUPERUSER_SETUP grows
+        marker = PGDATA / ".studyin-bootstrapped-4"  # bumped when SUPERUSER_SETUP or the memory grows
         if fresh or not marker.exists():
             _bootstrap_postgres(server.get_uri("postgres"))
+            _size_postgres(server.get_uri("postgres"), log=server.log)
             marker.touch()
     return f"postgresql://{APP_ROLE}@/{APP_DB}?host={quote(str(info.socket_dir))}"
 
