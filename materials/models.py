@@ -116,7 +116,7 @@ class MaterialChunk(UUIDModel):
                 name="idx_chunks_embedding",
                 fields=["embedding"],
                 m=16,
-                ef_construction=64,
+                ef_construction=128,
                 opclasses=["vector_cosine_ops"],
             ),
         ]
