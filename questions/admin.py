@@ -231,8 +231,9 @@ class QuestionAdmin(admin.ModelAdmin):
 
         The full-text match is a subquery of ids in the expression of idx_questions_vignette_search,
         so that PostgreSQL can answer it from the GIN index and check only the cheap ILIKE row by
-        row. Caveat: under FORCE ROW LEVEL SECURITY the planner will not use an index for `@@`
-        (ts_match_vq is not LEAKPROOF), so as the application role this is still a sequential scan.
+        row. Under FORCE ROW LEVEL SECURITY the planner can use an index for `@@` only because
+        the superuser's setup marks ts_match_vq LEAKPROOF (README, "Production"); a database set up
+        without it answers the same by a sequential scan.
         """
         term = search_term.strip()
         if not term:
