@@ -116,9 +116,14 @@ class OfflineAnswerer:
         wanted = content_stems(question)
         earlier = [t.content for t in history if t.role == "user"][-1:] if is_follow_up(question) else []
         context = content_stems(" ".join(earlier)) - wanted
-        scored = []
+        scored, named = [], set()
         for rank, source in enumerate(sources):
             for order, sentence in enumerate(_sentences(source.text)):
+                if _REFERENCE.match(sentence):
+                    # Never said (where the notes come from is the citation's to say), but it names
+                    # what the passages are about: its words count as covered below.
+                    named |= content_stems(sentence)
+                    continue
                 words = content_stems(sentence)
                 overlap = len(words & wanted) + 0.5 * len(words & context)
                 if overlap:
@@ -133,7 +138,7 @@ class OfflineAnswerer:
                 per_source[source.number] = per_source.get(source.number, 0) + 1
             if len(chosen) == MAX_SENTENCES:
                 break
-        said = set().union(*(content_stems(sentence) for _, _, sentence in chosen))
+        said = named.union(*(content_stems(sentence) for _, _, sentence in chosen))
         # A new question's own words must be answered: "How is warfarin reversed?" after a
         # question on levodopa is not answered by the levodopa passage.
         if len(said & (wanted | context)) <= MIN_COVERAGE * len(wanted | context) or (
@@ -159,6 +164,11 @@ def is_follow_up(question: str) -> bool:
     """A short question that refers back ("And in which age group is it most common?") is read
     with the question before it; "How is warfarin reversed?" is a new question."""
     return len(question.split()) <= FOLLOW_UP_WORDS and bool(_REFERS_BACK.search(question))
+
+
+# A reference line of the notes ("Source: First Aid for the USMLE Step 1, Cardiovascular: …"):
+# it shares the question's words (the topic's name) and says nothing about it.
+_REFERENCE = re.compile(r"(?:sources?|references?|refs?|see also|adapted from)\s*:", re.IGNORECASE)
 
 
 def _sentences(text: str) -> list[str]:

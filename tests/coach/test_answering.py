@@ -30,6 +30,22 @@ def test_offline_answers_with_the_notes_own_sentences_each_cited():
         assert sentence in RENAL[0]  # nothing the notes do not say
 
 
+def test_offline_leaves_the_notes_reference_lines_to_the_citation():
+    notes = ("Inferior infarcts often involve the right ventricle: avoid nitrates and give fluids if hypotensive. "
+             "Source: First Aid for the USMLE Step 1, Cardiovascular: myocardial infarction.")  # fmt: skip
+    reply = OfflineAnswerer().answer(question="Why should nitrates be avoided in an inferior myocardial infarction?",
+                                     sources=_sources([notes], title="First Aid Cardiology chapter"))  # fmt: skip
+    assert reply.text == (
+        "Inferior infarcts often involve the right ventricle: avoid nitrates and give fluids if hypotensive. [1]"
+    )
+    assert "Source:" not in reply.quotes[1]
+    # What a reference line names the passages are about: "Clostridioides" is covered by it.
+    notes = ["Oral vancomycin (or fidaxomicin) treats C. difficile colitis.",
+             "Source: First Aid for the USMLE Step 1, Microbiology: Clostridioides difficile."]  # fmt: skip
+    reply = OfflineAnswerer().answer(question="How is Clostridioides difficile treated?", sources=_sources(notes))
+    assert reply.text == "Oral vancomycin (or fidaxomicin) treats C. difficile colitis. [1]"
+
+
 def test_offline_follow_up_uses_the_previous_question():
     history = [Turn("user", "What is membranous nephropathy associated with?"), Turn("assistant", "…")]
     reply = OfflineAnswerer().answer(question="And in which age group is it most common?", sources=_sources(),
