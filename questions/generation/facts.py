@@ -542,7 +542,19 @@ def _subject(span: str, categories: Iterable[str], *, extra_words: int = SUBJECT
     match = matches[0]
     if len(span.split()) > len(match.text.split()) + extra_words:
         return None
+    # A term that modifies the phrase's head is not its subject: what is true of "TSH-receptor
+    # antibodies" or "opioid withdrawal" (diarrhea) is not true of TSH or opioids. ("Digoxin
+    # toxicity causes ..." is still digoxin's adverse effect.)
+    if _MODIFIED.match(span[match.end :]):
+        return None
     return match.entry
+
+
+_MODIFIED = re.compile(
+    r"\s*[-\u2010-\u2015]\w|\s+(?:receptors?|(?:auto)?antibod(?:y|ies)|antagonists?|agonists?|inhibitors?|"
+    r"analogu?e?s?|toxins?|deficiency|resistance|excess|withdrawal|levels?)\b",
+    re.IGNORECASE,
+)
 
 
 def _lead(span: str, categories: Iterable[str]) -> VocabularyEntry | None:

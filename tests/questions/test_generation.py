@@ -204,6 +204,10 @@ def test_facts_are_read_from_sentences_of_known_shapes(sentence, kind, answer, c
         "Warfarin is monitored with the INR.",
         "Helicobacter pylori causes peptic ulcer disease.",  # one cause of several, nothing to tell it by
         "Listeria also causes neonatal meningitis.",
+        # The term modifies the subject: TSH does not activate orbital fibroblasts, opioids do not
+        # cause diarrhea.
+        "TSH-receptor antibodies also activate orbital fibroblasts, which lay down glycosaminoglycans.",
+        "Opioid withdrawal causes diarrhea, mydriasis and piloerection.",
     ],
 )
 def test_sentences_that_state_no_single_answerable_fact_give_none(sentence):
