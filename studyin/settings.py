@@ -4,6 +4,7 @@ With no DATABASE_URL / REDIS_URL, StudyIn starts its own PostgreSQL and Redis un
 (see studyin/embedded.py): that is development mode, and DEBUG defaults to on there.
 """
 
+import re
 from email.utils import getaddresses
 from pathlib import Path
 
@@ -263,7 +264,17 @@ PERMISSIONS_POLICY = {
 }  # fmt: skip
 
 # --- Celery ---------------------------------------------------------------------------------
-CELERY_BROKER_URL = REDIS_URL.replace("unix://", "redis+socket://", 1)
+
+
+def broker_url(redis_url: str) -> str:
+    """Celery's (kombu's) spelling of a Redis URL: a socket is `redis+socket://`, and its database
+    is `virtual_host`; kombu ignores `?db=` there and would use database 0."""
+    if not redis_url.startswith("unix://"):
+        return redis_url
+    return re.sub(r"([?&])db=", r"\1virtual_host=", redis_url.replace("unix://", "redis+socket://", 1))
+
+
+CELERY_BROKER_URL = broker_url(REDIS_URL)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -5,7 +5,7 @@ import os
 from urllib.parse import urlsplit, urlunsplit
 
 from studyin.settings import *  # noqa: F403
-from studyin.settings import CACHES, DATABASES, REDIS_URL, STORAGES
+from studyin.settings import CACHES, DATABASES, REDIS_URL, STORAGES, broker_url
 
 
 def _with_db(url: str, db: int) -> str:
@@ -23,7 +23,7 @@ SECURE_HSTS_SECONDS = 0
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
 # Tasks queued by tests go to Redis database 1 too, never into the development worker's queue.
-CELERY_BROKER_URL = _with_db(REDIS_URL, 1).replace("unix://", "redis+socket://", 1)
+CELERY_BROKER_URL = broker_url(_with_db(REDIS_URL, 1))
 # Two test runs at once on one server (two checkouts, two terminals) each need a database.
 if test_database := os.environ.get("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": test_database}
