@@ -169,7 +169,7 @@ def main() -> None:
     from django.conf import settings
 
     from materials import selectors
-    from materials.models import MaterialChunk
+    from materials.models import EMBEDDING_INDEX
     from studyin.scratchdb import run_django, scratch_database
 
     with scratch_database("studyin_bench_retrieval") as url:
@@ -181,10 +181,9 @@ def main() -> None:
     if result.returncode:
         sys.exit(result.stdout + result.stderr)
     report = json.loads(result.stdout.split("RESULT ", 1)[1])
-    (index,) = [i for i in MaterialChunk._meta.indexes if i.name == "idx_chunks_embedding"]
     print(f"{args.chunks:,} chunks, {args.queries} queries a student, top {K}; exact route up to "
           f"{selectors.EXACT_MAX_CHUNKS:,} chunks, hnsw above (iterative_scan relaxed_order, ef_search "
-          f"{selectors.HNSW_EF_SEARCH}, m {index.m}, ef_construction {index.ef_construction})")  # fmt: skip
+          f"{selectors.HNSW_EF_SEARCH}, m {EMBEDDING_INDEX.m}, ef_construction {EMBEDDING_INDEX.ef_construction})")  # fmt: skip
     checks = []
     for name, r in report.items():
         print(f"student {name} ({r['chunks']:,} chunks):")

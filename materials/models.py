@@ -79,6 +79,13 @@ class Material(UUIDModel):
         return self.processing_status in (ProcessingStatus.PENDING, ProcessingStatus.PROCESSING)
 
 
+# The chunks' vector index (ef_construction 128 since migration 0009): reembed rebuilds it as it
+# is here, bench/retrieval.py prints its parameters.
+EMBEDDING_INDEX = HnswIndex(
+    name="idx_chunks_embedding", fields=["embedding"], m=16, ef_construction=128, opclasses=["vector_cosine_ops"]
+)
+
+
 class MaterialChunk(UUIDModel):
     material = models.ForeignKey(Material, on_delete=models.CASCADE, related_name="chunks", db_index=False)
     # The material's owner, denormalised (DESIGN.md, per-student vector search) so the coach's
@@ -112,13 +119,7 @@ class MaterialChunk(UUIDModel):
         indexes = [
             models.Index(fields=["user"], name="idx_chunks_user_id"),
             models.Index(fields=["page_number"], name="idx_chunks_page_number", condition=Q(page_number__isnull=False)),
-            HnswIndex(
-                name="idx_chunks_embedding",
-                fields=["embedding"],
-                m=16,
-                ef_construction=128,
-                opclasses=["vector_cosine_ops"],
-            ),
+            EMBEDDING_INDEX,
         ]
 
 

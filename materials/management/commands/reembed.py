@@ -6,11 +6,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from materials.models import MaterialChunk
+from materials.models import EMBEDDING_INDEX, MaterialChunk
 from medtext.embeddings import Embedder, EmbeddingError, get_embedder
 from studyin.rls import ROLE_SYSTEM, rls_context
-
-INDEX_NAME = "idx_chunks_embedding"
 
 
 class Command(BaseCommand):
@@ -101,13 +99,12 @@ class Command(BaseCommand):
 
     def resize_statements(self, dimensions: int) -> list[str]:
         """Drop the HNSW index, retype the column (emptying it), recreate the index from the model."""
-        # The index is the model's own, so it comes back exactly as migration 0001 made it.
-        (index,) = [i for i in MaterialChunk._meta.indexes if i.name == INDEX_NAME]
+        # The index is the model's own, so it comes back exactly as the migrations made it.
         table = connection.ops.quote_name(MaterialChunk._meta.db_table)
         with connection.schema_editor(collect_sql=True, atomic=False) as editor:
-            editor.remove_index(MaterialChunk, index)
+            editor.remove_index(MaterialChunk, EMBEDDING_INDEX)
             editor.execute(f"ALTER TABLE {table} ALTER COLUMN embedding TYPE vector({int(dimensions)}) USING NULL")
-            editor.add_index(MaterialChunk, index)
+            editor.add_index(MaterialChunk, EMBEDDING_INDEX)
         return editor.collected_sql
 
     def resize_column(self, dimensions: int) -> None:
@@ -119,7 +116,9 @@ class Command(BaseCommand):
             connection.check_constraints()
             for statement in self.resize_statements(dimensions):
                 cursor.execute(statement)
-        self.stdout.write(f"material_chunks.embedding is now vector({dimensions}), index {INDEX_NAME} rebuilt")
+        self.stdout.write(
+            f"material_chunks.embedding is now vector({dimensions}), index {EMBEDDING_INDEX.name} rebuilt"
+        )
 
     def reembed_chunks(
         self, *, embedder: Embedder, batch: int, after: uuid.UUID | None = None, total: int | None = None
