@@ -91,23 +91,28 @@ def _size_postgres(superuser_uri: str, *, log: Path) -> None:
     that will not start with them (too little shared memory) starts again without."""
     import psycopg
 
+    wanted = shared_buffers_mb()
     with psycopg.connect(superuser_uri, autocommit=True) as conn:
-        conn.execute(f"ALTER SYSTEM SET shared_buffers = '{shared_buffers_mb()}MB'")
+        conn.execute(f"ALTER SYSTEM SET shared_buffers = '{wanted}MB'")
         running = conn.execute("SELECT pg_size_bytes(current_setting('shared_buffers')) / 2^20").fetchone()[0]
-    if running == shared_buffers_mb():
+    if running == wanted:
         return
     # Restart with the options of the start (postmaster.opts: the socket directory, no TCP).
     restart = ["-w", "-l", str(log), "restart", "-m", "fast"]
-    user = "pgserver" if os.geteuid() == 0 else None  # pgserver runs the server as this user under root
     try:
-        _pgserver()._commands.pg_ctl(restart, pgdata=PGDATA, user=user, timeout=60)
+        _pg_ctl(restart, timeout=60)
     except subprocess.CalledProcessError:
         auto = PGDATA / "postgresql.auto.conf"
         auto.write_text("".join(line for line in auto.read_text().splitlines(True) if "shared_buffers" not in line))
-        _pgserver()._commands.pg_ctl(restart, pgdata=PGDATA, user=user, timeout=60)
+        _pg_ctl(restart, timeout=60)
         logging.getLogger("studyin.embedded").warning(
-            "PostgreSQL did not start with %s MB of shared buffers: it runs with its default (%s)",
-            shared_buffers_mb(), log)  # fmt: skip
+            "PostgreSQL did not start with %s MB of shared buffers: it runs with its default (%s)", wanted, log
+        )
+
+
+def _pg_ctl(args: list[str], **kwargs) -> None:
+    user = "pgserver" if os.geteuid() == 0 else None  # pgserver runs the server as this user under root
+    _pgserver()._commands.pg_ctl(args, pgdata=PGDATA, user=user, **kwargs)
 
 
 def _pgserver():
@@ -235,8 +240,7 @@ def stop(*, only: str = "") -> list[str]:
         _redis_exit_wait()
         stopped.append("redis")
     if only != "redis" and (PGDATA / "postmaster.pid").exists():
-        user = "pgserver" if os.geteuid() == 0 else None  # pgserver runs the server as this user under root
-        _pgserver()._commands.pg_ctl(["-w", "stop", "-m", "fast"], pgdata=PGDATA, user=user)
+        _pg_ctl(["-w", "stop", "-m", "fast"])
         stopped.append("postgres")
     return stopped
 
